@@ -7,12 +7,13 @@ type or raises :class:`PayloadError` with a reason the fetch can log.
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
-from ..errors import PayloadError
+from ..errors import PayloadError, WebhookRejected
 
 #: texts longer than this are cut (and say so) so that one hostile post cannot
 #: blow up memory or rendering; far above every network's own limit
@@ -123,3 +124,89 @@ def html_to_text(value: str) -> str:
     extractor.feed(value)
     extractor.close()
     return clean_text("".join(extractor.parts).strip())
+
+
+# -- cursors -----------------------------------------------------------------
+# A cursor is JSON the connector alone reads; a damaged one restarts the stream
+# rather than failing it forever.
+
+
+def load_cursor(cursor: str) -> dict:
+    """The state stored in ``cursor`` (empty, unreadable or not an object: a fresh start)."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def dump_cursor(state: dict) -> str:
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+def walk_newest_first(state: dict, entries: list, next_page: str, backfill_limit: int) -> tuple[list, bool]:
+    """One step of reading a newest-first listing that can only page towards older items.
+
+    ``entries`` are ``(external_id, created_at, item)`` of one page, newest first;
+    ``next_page`` is the network's token for the older page ("" at the end).
+    A run starts at the newest item and pages older until it meets the newest
+    item of the previous run (by id, or by time if that item was deleted), the
+    end of the listing, or, on the first run, ``backfill_limit`` items.
+    ``state`` (kept in the cursor) is updated in place: ``page`` to continue the
+    run, ``top`` the newest item of this run, ``known`` that of the last
+    finished run, ``count`` the items of a first run.  Returns the items to
+    keep and whether the run goes on.
+    """
+    known = state.get("known")
+    if not state.get("page") and entries:
+        state["top"] = {"id": entries[0][0], "at": entries[0][1].isoformat()}
+    known_at = parse_datetime(known["at"]) if known else None
+    count = state.get("count", 0)
+    kept, finished = [], False
+    for external_id, created_at, item in entries:
+        if known and (external_id == known["id"] or created_at < known_at):
+            finished = True
+            break
+        if not known and backfill_limit and count >= backfill_limit:
+            finished = True
+            break
+        kept.append(item)
+        count += 1
+    if finished or not next_page:
+        state.update(known=state.get("top") or known, page="", top=None, count=0)
+        return kept, False
+    state.update(page=next_page, count=count)
+    return kept, True
+
+
+
+#: webhook bodies above this size are refused before any parsing
+MAX_WEBHOOK_BODY = 1_000_000
+
+
+def ensure_webhook_size(body: bytes) -> bytes:
+    """Refuse an oversized webhook body before hashing or parsing it."""
+    if len(body) > MAX_WEBHOOK_BODY:
+        raise WebhookRejected(f"webhook body of {len(body)} bytes exceeds {MAX_WEBHOOK_BODY}")
+    return body
+
+
+def webhook_json(body: bytes):
+    """The JSON document of a webhook body whose signature was checked;
+    oversized or invalid bodies are rejected (the caller answers 4xx)."""
+    ensure_webhook_size(body)
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookRejected("webhook body is not JSON") from None
+
+
+def header_int(headers, name: str) -> int | None:
+    """A whole number from a response header (``"42"``, ``"42.0"``), ``None`` if absent or not a number."""
+    value = (headers.get(name) or "").strip()
+    try:
+        return max(int(float(value)), 0)
+    except ValueError:
+        return None

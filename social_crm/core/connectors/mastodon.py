@@ -1,0 +1,365 @@
+"""Mastodon (any instance; the instance URL is the account's base URL).
+
+Streams:
+
+- ``mentions``: mention notifications.
+- ``search``: status search; a query starting with ``#`` reads that hashtag's timeline.
+- ``comments``: replies (context descendants) to the statuses whose ids the
+  query lists (separated by spaces or commas), or, with an empty query, to
+  the account's 20 most recent statuses.
+- ``messages``: direct conversations (their latest status).
+
+Paging follows the ``Link`` header (``max_id`` older, ``min_id`` newer); ids are
+opaque strings.  A first run pages older from the newest item (up to the
+backfill cap); later polls page forward with ``min_id`` from the newest id seen.
+
+OAuth: the administrator registers the app on the instance and enters its
+``client_id``/``client_secret``; :meth:`authorization_url` (PKCE S256) and
+:meth:`fetch_token` connect, :meth:`revoke` disconnects.  Tokens do not expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+import requests
+
+from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
+from ._oauth import OAuth2Connector
+from ._parse import (
+    clean_text,
+    dump_cursor,
+    header_int,
+    html_to_text,
+    load_cursor,
+    optional_int,
+    optional_str,
+    parse_datetime,
+    required_str,
+)
+from .base import ensure_text_length, retry_after
+
+DEFAULT_MAX_CHARACTERS = 500
+#: instance base URL -> the status length it accepts, read once per process
+_max_characters_by_instance: dict[str, int] = {}
+
+
+class MastodonConnector(OAuth2Connector):
+    network = "mastodon"
+    label = "Mastodon"
+    default_base_url = "https://mastodon.social"
+    stream_kinds = ("mentions", "search", "comments", "messages")
+    max_text_length = DEFAULT_MAX_CHARACTERS
+    can_reply = True
+    can_publish = True
+    oauth_scopes = ("read:accounts", "read:notifications", "read:search", "read:statuses", "write:statuses")
+    oauth_pkce = True
+    oauth_revoke_client_in_body = True
+
+    #: items per request (notifications allow 80, search 40)
+    page_size: ClassVar[int] = 40
+
+    # -- OAuth -------------------------------------------------------------
+    def oauth_authorize_endpoint(self) -> str:
+        return f"{self.base_url}/oauth/authorize"
+
+    def oauth_token_endpoint(self) -> str:
+        return f"{self.base_url}/oauth/token"
+
+    def oauth_revoke_endpoint(self) -> str:
+        return f"{self.base_url}/oauth/revoke"
+
+    def check_connection(self) -> str:
+        account = self.authorized("GET", "/api/v1/accounts/verify_credentials").json()
+        return required_str(account, "acct")
+
+    # -- HTTP --------------------------------------------------------------
+    def read_rate_limit(self, response: requests.Response) -> RateLimit | None:
+        headers = response.headers
+        if "X-RateLimit-Remaining" not in headers:
+            return None
+        reset = headers.get("X-RateLimit-Reset", "")
+        try:
+            reset_at = parse_datetime(reset)  # an ISO-8601 time, not seconds
+        except PayloadError:
+            reset_at = None
+        return RateLimit(
+            remaining=header_int(headers, "X-RateLimit-Remaining"),
+            limit=header_int(headers, "X-RateLimit-Limit"),
+            reset_at=reset_at,
+        )
+
+    def check_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < 400 or status == 401:
+            return super().check_response(response)
+        message = _error_message(response)
+        if status == 429:
+            reset_at = self.last_rate_limit.reset_at if self.last_rate_limit else None
+            raise RateLimited(f"Mastodon: rate limit reached: {message}", reset_at or retry_after(response))
+        if status >= 500:
+            raise TransientError(f"Mastodon: HTTP {status}")
+        if status == 403:
+            raise AuthError(f"Mastodon: {message}")
+        raise ConnectorError(f"Mastodon: HTTP {status}: {message}")
+
+    # -- reading -----------------------------------------------------------
+    def fetch_page(self, stream: StreamSpec, cursor: str) -> Page:
+        state = load_cursor(cursor)
+        if stream.kind == "comments":
+            page = self._fetch_replies(stream, state)
+        elif stream.kind in ("mentions", "search", "messages"):
+            page = self._fetch_listing(stream, state)
+        else:
+            raise ConnectorError(f"Mastodon cannot read {stream.kind}")
+        page.rate_limit = self.last_rate_limit
+        return page
+
+    def _fetch_listing(self, stream: StreamSpec, state: dict) -> Page:
+        """A ``Link``-paginated, newest-first listing: backfill older, then poll newer."""
+        path, params, items_of, status_of, kind = self._listing(stream)
+        # the first run pages older (max_id) from the newest item; later polls page newer (min_id)
+        backfilling = not state.get("newest") or bool(state.get("older"))
+        params["limit"] = self.page_size
+        if state.get("older"):
+            params["max_id"] = state["older"]
+        elif not backfilling:
+            params["min_id"] = state["newest"]
+        if backfilling and stream.backfill_limit:
+            params["limit"] = max(1, min(self.page_size, stream.backfill_limit - state.get("count", 0)))
+        response = self.authorized("GET", path, params=params)
+        items = items_of(response.json())
+        page = Page()
+        for item in items:
+            try:
+                status = status_of(item)
+                page.posts.append(self._post(status, kind, thread=_conversation_id(item, stream)))
+            except PayloadError as error:
+                page.skipped.append(SkippedItem(str(error), _item_id(item)))
+        older, newer = _link_ids(response, items)
+        if "min_id" in params:  # polling forward: continue from the newest id of this page
+            state["newest"] = newer or state["newest"]
+            page.has_more = bool(items) and len(items) >= params["limit"]
+        else:
+            if "max_id" not in params:  # the newest page of a first run
+                state["newest"] = newer
+            state["count"] = state.get("count", 0) + len(items)
+            capped = bool(stream.backfill_limit) and state["count"] >= stream.backfill_limit
+            page.has_more = bool(items and older) and not capped
+            state["older"] = older if page.has_more else ""
+        page.cursor = dump_cursor(state)
+        return page
+
+    def _listing(self, stream: StreamSpec):
+        """Path, parameters, item reader, status reader and post kind of a listing stream."""
+        if stream.kind == "mentions":
+            return (
+                "/api/v1/notifications",
+                {"types[]": "mention"},
+                _as_list,
+                lambda item: _required_object(item, "status"),
+                "mention",
+            )
+        if stream.kind == "messages":
+            return (
+                "/api/v1/conversations",
+                {},
+                _as_list,
+                lambda item: _required_object(item, "last_status"),
+                "message",
+            )
+        query = stream.query.strip()
+        if not query:
+            raise ConnectorError("Mastodon search needs a query")
+        if query.startswith("#"):
+            return f"/api/v1/timelines/tag/{quote(query[1:], safe='')}", {}, _as_list, _status, "post"
+        return (
+            "/api/v2/search",
+            {"q": query, "type": "statuses", "resolve": "false"},
+            lambda payload: _as_list(payload.get("statuses") if isinstance(payload, dict) else None),
+            _status,
+            "post",
+        )
+
+    def _fetch_replies(self, stream: StreamSpec, state: dict) -> Page:
+        """Replies to one parent status per page; the newest reply id per parent marks what is new."""
+        parents = state.get("parents") or self._reply_parents(stream)
+        seen: dict[str, str] = state.get("seen", {})
+        page = Page()
+        if not parents:
+            page.cursor = dump_cursor({"seen": seen})
+            return page
+        parent_id, rest = parents[0], parents[1:]
+        context = self.authorized("GET", f"/api/v1/statuses/{quote(parent_id, safe='')}/context").json()
+        descendants = _as_list(context.get("descendants") if isinstance(context, dict) else None)
+        newest = seen.get(parent_id, "")
+        for item in descendants:
+            try:
+                post = self._post(_status(item), "comment", thread=parent_id)
+            except PayloadError as error:
+                page.skipped.append(SkippedItem(str(error), _item_id(item)))
+                continue
+            if _id_order(post.external_id) > _id_order(seen.get(parent_id, "")):
+                page.posts.append(post)
+                newest = max(newest, post.external_id, key=_id_order)
+        page.posts.sort(key=lambda post: _id_order(post.external_id), reverse=True)
+        if stream.backfill_limit and parent_id not in seen:
+            page.posts = page.posts[: stream.backfill_limit]
+        seen[parent_id] = newest
+        page.has_more = bool(rest)
+        page.cursor = dump_cursor({"parents": rest, "seen": seen})
+        return page
+
+    def _reply_parents(self, stream: StreamSpec) -> list[str]:
+        ids = [part for part in stream.query.replace(",", " ").split() if part]
+        if ids:
+            return ids
+        account_id = self.config.external_id or self._own_account_id()
+        statuses = self.authorized(
+            "GET",
+            f"/api/v1/accounts/{quote(account_id, safe='')}/statuses",
+            params={"limit": 20, "exclude_reblogs": "true"},
+        ).json()
+        return [_item_id(status) for status in _as_list(statuses) if _item_id(status)]
+
+    def _own_account_id(self) -> str:
+        return required_str(self.authorized("GET", "/api/v1/accounts/verify_credentials").json(), "id")
+
+    # -- writing -----------------------------------------------------------
+    def reply(self, parent: NormalizedPost, text: str) -> NormalizedPost:
+        """Reply with the parent's visibility; the author is mentioned (a direct
+        message reaches only the accounts it mentions)."""
+        target = _status(self.authorized("GET", f"/api/v1/statuses/{quote(parent.external_id, safe='')}").json())
+        author = _required_object(target, "account")
+        acct = optional_str(author, "acct")
+        own = self.config.handle.lstrip("@")
+        if acct and acct != own and f"@{acct}" not in text:
+            text = f"@{acct} {text}"
+        visibility = optional_str(target, "visibility") or "public"
+        kind = "message" if visibility == "direct" else "comment"
+        return self._post_status({"status": text, "in_reply_to_id": parent.external_id, "visibility": visibility}, kind)
+
+    def publish(self, text: str) -> NormalizedPost:
+        return self._post_status({"status": text, "visibility": "public"}, "post")
+
+    def _post_status(self, body: dict[str, Any], kind: str) -> NormalizedPost:
+        self.max_text_length = self.instance_max_characters()
+        ensure_text_length(self, body["status"])
+        # the same reply to the same status gets the same key, so a retry after a
+        # lost response is not posted twice (instances keep keys for an hour)
+        key = hashlib.sha256(f"{body.get('in_reply_to_id', '')}\n{body['status']}".encode()).hexdigest()
+        status = self.authorized("POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": key}).json()
+        try:
+            return self._post(_status(status), kind)
+        except PayloadError as error:
+            raise PayloadError(f"Mastodon: the new status is unreadable: {error}") from None
+
+    def instance_max_characters(self) -> int:
+        """The instance's status length limit (``/api/v2/instance``), 500 if unknown."""
+        if self.base_url not in _max_characters_by_instance:
+            try:
+                instance = self.http("GET", "/api/v2/instance").json()
+                statuses = instance.get("configuration", {}).get("statuses", {})
+                limit = optional_int(statuses, "max_characters") or DEFAULT_MAX_CHARACTERS
+            except (ConnectorError, ValueError, AttributeError):
+                return DEFAULT_MAX_CHARACTERS  # not cached: the next call asks again
+            _max_characters_by_instance[self.base_url] = limit
+        return _max_characters_by_instance[self.base_url]
+
+    # -- normalisation -----------------------------------------------------
+    def _post(self, status: dict, kind: str, thread: str = "") -> NormalizedPost:
+        if status.get("reblog"):
+            raise PayloadError("a boost, not a status of its own")
+        account = _required_object(status, "account")
+        text = html_to_text(optional_str(status, "content"))
+        warning = optional_str(status, "spoiler_text")
+        if warning:  # a content warning is part of what the author wrote
+            text = clean_text(f"{warning}\n\n{text}" if text else warning)
+        edited = optional_str(status, "edited_at")
+        return NormalizedPost(
+            external_id=required_str(status, "id"),
+            author=Author(
+                external_id=required_str(account, "id"),
+                handle=optional_str(account, "acct") or required_str(account, "username"),
+                display_name=optional_str(account, "display_name"),
+                url=optional_str(account, "url"),
+                followers=optional_int(account, "followers_count"),
+                bio=html_to_text(optional_str(account, "note")),
+            ),
+            text=text,
+            created_at=parse_datetime(status.get("created_at")),
+            kind=kind,
+            url=optional_str(status, "url") or optional_str(status, "uri"),
+            parent_external_id=optional_str(status, "in_reply_to_id"),
+            thread_external_id=thread,
+            language_hint=optional_str(status, "language"),
+            edited_at=parse_datetime(edited) if edited else None,
+            metrics=Metrics(
+                likes=optional_int(status, "favourites_count"),
+                replies=optional_int(status, "replies_count"),
+                reposts=optional_int(status, "reblogs_count"),
+            ),
+        )
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(payload, dict):
+        return str(payload.get("error_description") or payload.get("error") or "")[:200]
+    return ""
+
+
+def _as_list(value) -> list:
+    if not isinstance(value, list):
+        raise PayloadError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _required_object(data, key: str) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, dict):
+        raise PayloadError(f"missing {key}")
+    return value
+
+
+def _status(item) -> dict:
+    if not isinstance(item, dict):
+        raise PayloadError(f"expected a status object, got {type(item).__name__}")
+    return item
+
+
+def _item_id(item) -> str:
+    return optional_str(item, "id") if isinstance(item, dict) else ""
+
+
+def _conversation_id(item, stream: StreamSpec) -> str:
+    return _item_id(item) if stream.kind == "messages" else ""
+
+
+def _id_order(status_id: str) -> tuple[int, str]:
+    """Sort key of Mastodon ids: longer is newer, then by characters (no int cast)."""
+    return len(status_id), status_id
+
+
+def _link_ids(response: requests.Response, items: list) -> tuple[str, str]:
+    """``(max_id of the older page, min_id of the newer page)`` from the ``Link``
+    header, or from the page's own items where an endpoint sends no header (search)."""
+
+    def link_param(rel: str, name: str) -> str:
+        url = response.links.get(rel, {}).get("url", "")
+        return parse_qs(urlsplit(url).query).get(name, [""])[0]
+
+    older = link_param("next", "max_id")
+    newer = link_param("prev", "min_id")
+    if not response.links and items:
+        older, newer = _item_id(items[-1]), _item_id(items[0])
+    return older, newer
+
+
+CONNECTOR = MastodonConnector
