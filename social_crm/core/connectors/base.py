@@ -160,7 +160,7 @@ class Connector:
                 attempt += 1
                 if attempt > self.max_retries:
                     raise
-                delay = self.backoff_seconds * (2 ** (attempt - 1)) * (1 + random.random() / 2)
+                delay = self.backoff_seconds * (2 ** (attempt - 1)) * (1 + random.random() / 2)  # noqa: S311 - jitter, not crypto
                 _logger.info("%s: %s failed (%s), retry %d in %.1fs", self.label, what, error, attempt, delay)
                 self._sleep(delay)
 

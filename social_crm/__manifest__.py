@@ -1,0 +1,33 @@
+{
+    "name": "Social CRM",
+    "version": "19.0.1.0.0",
+    "category": "Sales/CRM",
+    "summary": "Social networks as a channel of Odoo: listen, analyse, route to helpdesk and CRM, reply",
+    "author": "social_crm developers",
+    "website": "https://github.com/social-crm/social_crm",
+    "license": "LGPL-3",
+    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
+    "external_dependencies": {
+        "python": ["requests", "langdetect", "vaderSentiment"],
+    },
+    "data": [
+        "security/social_crm_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/social_crm_account_views.xml",
+        "views/social_crm_stream_views.xml",
+        "views/social_crm_profile_views.xml",
+        "views/social_crm_post_views.xml",
+        "views/res_partner_views.xml",
+        "views/helpdesk_ticket_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/social_crm_menus.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
+        "demo/social_crm_account_demo.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

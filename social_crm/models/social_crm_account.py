@@ -1,0 +1,249 @@
+import logging
+import zlib
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..core.connectors import AccountConfig, available_networks, get_connector_class
+from ..core.errors import AuthError, ConnectorError, RateLimited
+
+_logger = logging.getLogger(__name__)
+
+MANAGER_GROUP = "social_crm.group_social_crm_manager"
+#: credential keys kept in their own columns; any other key lives in ``extra_credentials``
+CREDENTIAL_COLUMNS = ("client_id", "client_secret", "access_token", "refresh_token", "webhook_secret")
+
+
+def to_naive_utc(moment):
+    """Odoo stores naive UTC datetimes; connectors speak aware ones."""
+    if moment is None:
+        return False
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+class SocialCrmAccount(models.Model):
+    _name = "social.crm.account"
+    _description = "Social Account"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    network = fields.Selection(selection="_selection_network", required=True, tracking=True)
+    handle = fields.Char(help="The account's name on the network, e.g. @brand.")
+    external_id = fields.Char(
+        string="Network ID", help="The account's own id on the network (user, page, channel or chat id)."
+    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    base_url = fields.Char(
+        string="API Base URL",
+        help="Overrides the network's API address: a Mastodon instance, a proxy, or a test server.",
+    )
+    state = fields.Selection(
+        [("draft", "Not Connected"), ("connected", "Connected"), ("error", "Error"), ("disabled", "Disabled")],
+        default="draft",
+        required=True,
+        tracking=True,
+    )
+    last_error = fields.Text(readonly=True)
+    last_error_date = fields.Datetime(readonly=True)
+    fetch_interval = fields.Integer(string="Fetch Every (minutes)", default=15, required=True)
+    last_fetch_date = fields.Datetime(string="Last Successful Fetch", readonly=True)
+    next_fetch_date = fields.Datetime(
+        readonly=True, index=True, help="The scheduled fetch reads this account again from this time on."
+    )
+    rate_limit_remaining = fields.Integer(string="Calls Remaining", readonly=True)
+    rate_limit_reset = fields.Datetime(
+        string="Rate Limit Resets", readonly=True, help="The network asked us to wait until this time."
+    )
+    stream_ids = fields.One2many("social.crm.stream", "account_id", string="Streams")
+    post_count = fields.Integer(compute="_compute_post_count")
+
+    # Credentials: readable and writable by Social CRM managers only, never logged.
+    client_id = fields.Char(string="Client ID / App ID", groups=MANAGER_GROUP)
+    client_secret = fields.Char(string="Client Secret / App Secret", groups=MANAGER_GROUP)
+    access_token = fields.Char(groups=MANAGER_GROUP)
+    refresh_token = fields.Char(groups=MANAGER_GROUP)
+    token_expires_at = fields.Float(string="Token Expires At (epoch)", groups=MANAGER_GROUP)
+    webhook_secret = fields.Char(groups=MANAGER_GROUP, help="Secret or verify token that signs webhook deliveries.")
+    extra_credentials = fields.Json(groups=MANAGER_GROUP)
+
+    @api.model
+    def _selection_network(self):
+        return available_networks()
+
+    def _compute_post_count(self):
+        counts = dict(
+            self.env["social.crm.post"]._read_group([("account_id", "in", self.ids)], ["account_id"], ["__count"])
+        )
+        for account in self:
+            account.post_count = counts.get(account, 0)
+
+    # -- connector ---------------------------------------------------------
+    def _credentials(self):
+        self.ensure_one()
+        account = self.sudo()
+        credentials = dict(account.extra_credentials or {})
+        credentials.update({key: account[key] for key in CREDENTIAL_COLUMNS if account[key]})
+        if account.token_expires_at:
+            credentials["expires_at"] = account.token_expires_at
+        return credentials
+
+    def _save_credentials(self, credentials):
+        """Persist credentials a connector refreshed (rotating refresh tokens
+        must be saved at once or the account is locked out)."""
+        self.ensure_one()
+        credentials = dict(credentials)
+        values = {key: credentials.pop(key) or False for key in CREDENTIAL_COLUMNS if key in credentials}
+        if "expires_at" in credentials:
+            values["token_expires_at"] = credentials.pop("expires_at") or 0.0
+        values["extra_credentials"] = credentials or False
+        self.sudo().write(values)
+
+    def _connector(self):
+        self.ensure_one()
+        config = AccountConfig(
+            external_id=self.external_id or "",
+            handle=self.handle or "",
+            base_url=self.base_url or "",
+            credentials=self._credentials(),
+            options={"anchor": self.create_date.replace(tzinfo=timezone.utc).isoformat()},
+        )
+        return get_connector_class(self.network)(config, on_credentials=self._save_credentials)
+
+    def action_check_connection(self):
+        self.ensure_one()
+        try:
+            handle = self._connector().check_connection()
+        except (ConnectorError, NotImplementedError) as error:
+            self._record_error(error)
+            raise UserError(self.env._("The connection failed: %(error)s", error=error)) from None
+        self.write({"state": "connected", "handle": self.handle or handle, "last_error": False})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Connected as %(handle)s.", handle=handle),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_disable(self):
+        self.write({"state": "disabled"})
+
+    def action_enable(self):
+        self.write({"state": "draft", "last_error": False, "next_fetch_date": False})
+
+    def action_fetch_now(self):
+        for account in self:
+            account._fetch()
+        return True
+
+    def action_view_posts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("social_crm.social_crm_post_action")
+        action["domain"] = [("account_id", "=", self.id)]
+        return action
+
+    # -- fetching ----------------------------------------------------------
+    def _due_domain(self):
+        now = fields.Datetime.now()
+        return [
+            ("state", "in", ("draft", "connected", "error")),
+            "|", ("next_fetch_date", "=", False), ("next_fetch_date", "<=", now),
+            "|", ("rate_limit_reset", "=", False), ("rate_limit_reset", "<=", now),
+        ]  # fmt: skip
+
+    @api.model
+    def _cron_fetch_due(self):
+        """Fetch every due account, one at a time, committing after each page,
+        so that a crash or timeout loses nothing and a new run resumes."""
+        cron = self.env["ir.cron"]
+        accounts = self.search(self._due_domain())
+        cron._commit_progress(remaining=len(accounts))
+        for account in accounts:
+            account._fetch()
+            if not cron._commit_progress(1):
+                break
+
+    @contextmanager
+    def _exclusive(self):
+        """Hold a session-level advisory lock on the account so that two
+        workers never read the same account at once; it survives the commits
+        of the fetch and is freed by the end of the connection if we crash."""
+        key = zlib.crc32(f"social.crm.account,{self.id}".encode())
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s)", key))
+        if not self.env.cr.fetchone()[0]:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s)", key))
+
+    def _fetch(self):
+        """Read every active stream of the account, page by page."""
+        self.ensure_one()
+        with self._exclusive() as acquired:
+            if not acquired:
+                _logger.info("Social account %s is being fetched by another worker; skipped", self.id)
+                return
+            connector = self._connector()
+            pages_per_run = int(self.env["ir.config_parameter"].sudo().get_param("social_crm.pages_per_run", 10))
+            try:
+                for stream in self.stream_ids.filtered("active"):
+                    stream._fetch(connector, pages_per_run)
+            except RateLimited as error:
+                self._record_rate_limit(connector, error)
+                return
+            except (ConnectorError, NotImplementedError) as error:
+                self._record_error(error)
+                return
+            self._record_success(connector)
+
+    def _record_success(self, connector):
+        now = fields.Datetime.now()
+        values = {
+            "state": "connected",
+            "last_error": False,
+            "last_fetch_date": now,
+            "next_fetch_date": now + timedelta(minutes=max(self.fetch_interval, 1)),
+            "rate_limit_reset": False,
+        }
+        if connector.last_rate_limit and connector.last_rate_limit.remaining is not None:
+            values["rate_limit_remaining"] = connector.last_rate_limit.remaining
+        self.write(values)
+        self.env["ir.cron"]._commit_progress()
+
+    def _record_rate_limit(self, connector, error):
+        reset_at = error.reset_at or datetime.now(timezone.utc) + timedelta(minutes=self.fetch_interval)
+        _logger.info("Social account %s is rate limited until %s", self.id, reset_at)
+        self.write(
+            {
+                "rate_limit_remaining": 0,
+                "rate_limit_reset": to_naive_utc(reset_at),
+                "next_fetch_date": to_naive_utc(reset_at),
+            }
+        )
+        self.env["ir.cron"]._commit_progress()
+
+    def _record_error(self, error):
+        # one failing account must never stop the others: what its streams
+        # committed stays, the error is shown on the account, the cron goes on
+        message = str(error) or type(error).__name__
+        _logger.warning("Social account %s (%s) failed: %s", self.id, self.network, message)
+        now = fields.Datetime.now()
+        values = {
+            "last_error": message,
+            "last_error_date": now,
+            "next_fetch_date": now + timedelta(minutes=max(self.fetch_interval, 1)),
+        }
+        if isinstance(error, AuthError) or self.state != "disabled":
+            values["state"] = "error"
+        self.write(values)
+        self.env["ir.cron"]._commit_progress()

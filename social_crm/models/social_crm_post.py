@@ -1,0 +1,251 @@
+import logging
+from functools import lru_cache
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..core.analysis import Analyzer
+from ..core.types import POST_KINDS
+from .social_crm_account import to_naive_utc
+
+_logger = logging.getLogger(__name__)
+
+SENTIMENT_LABELS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
+INTENTS = [
+    ("complaint", "Complaint"),
+    ("question", "Question"),
+    ("purchase_intent", "Purchase Intent"),
+    ("praise", "Praise"),
+    ("other", "Other"),
+]
+POST_KIND_LABELS = {"post": "Post", "mention": "Mention", "comment": "Comment", "message": "Direct Message"}
+
+
+@lru_cache(maxsize=16)
+def analyzer_for(languages):
+    """Analyzers load their lexicons once; one per language configuration."""
+    return Analyzer(languages=languages or None)
+
+
+class SocialCrmPost(models.Model):
+    _name = "social.crm.post"
+    _description = "Social Post"
+    _order = "published_date desc, id desc"
+
+    account_id = fields.Many2one("social.crm.account", required=True, ondelete="cascade", index=True)
+    stream_id = fields.Many2one("social.crm.stream", ondelete="set null", index="btree_not_null")
+    network = fields.Selection(selection="_selection_network", required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    external_id = fields.Char(string="Network ID", required=True)
+    direction = fields.Selection(
+        [("incoming", "Incoming"), ("outgoing", "Outgoing")], default="incoming", required=True
+    )
+    kind = fields.Selection([(kind, POST_KIND_LABELS[kind]) for kind in POST_KINDS], default="post", required=True)
+    url = fields.Char(string="Link")
+    profile_id = fields.Many2one("social.crm.profile", string="Author", index=True, ondelete="restrict")
+    partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null")
+    text = fields.Text(help="Exactly as received from the network.")
+    published_date = fields.Datetime(string="Published", index=True)
+    edited_date = fields.Datetime(string="Edited")
+    is_deleted = fields.Boolean(string="Deleted on Network", help="Deleted posts are kept, never lost.")
+    parent_external_id = fields.Char(string="Parent Network ID")
+    thread_external_id = fields.Char(string="Thread Network ID", index="btree_not_null")
+    parent_id = fields.Many2one("social.crm.post", string="In Reply To", index="btree_not_null", ondelete="set null")
+    child_ids = fields.One2many("social.crm.post", "parent_id", string="Replies")
+    language = fields.Char(help="ISO 639-1 code, or 'und' when the text is too short to tell.")
+    language_confidence = fields.Float(digits=(3, 2))
+    sentiment_score = fields.Float(digits=(3, 2), aggregator="avg")
+    sentiment_label = fields.Selection(SENTIMENT_LABELS, string="Sentiment", index=True)
+    sentiment_supported = fields.Boolean(help="False when the language has no sentiment analyzer.")
+    intent = fields.Selection(INTENTS, index=True)
+    analyzer_version = fields.Char(readonly=True)
+    analysis_error = fields.Text(readonly=True)
+    like_count = fields.Integer(string="Likes")
+    reply_count = fields.Integer(string="Replies Count")
+    repost_count = fields.Integer(string="Reposts")
+    view_count = fields.Integer(string="Views")
+    state = fields.Selection(
+        [("new", "New"), ("processed", "Processed"), ("ignored", "Ignored"), ("replied", "Replied")],
+        default="new",
+        required=True,
+        index=True,
+    )
+    ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
+    lead_id = fields.Many2one("crm.lead", string="Lead", index="btree_not_null", ondelete="set null")
+
+    _external_id_unique = models.Constraint(
+        "UNIQUE(account_id, external_id)",
+        "A post is stored once per account.",
+    )
+
+    @api.model
+    def _selection_network(self):
+        return self.env["social.crm.account"]._selection_network()
+
+    @api.depends("profile_id", "text")
+    def _compute_display_name(self):
+        for post in self:
+            excerpt = " ".join((post.text or "").split())[:60]
+            author = post.profile_id.display_name or ""
+            post.display_name = f"{author}: {excerpt}" if author else excerpt or post.external_id
+
+    def action_ignore(self):
+        self.write({"state": "ignored"})
+
+    def action_reset_to_new(self):
+        self.write({"state": "new"})
+
+    def action_open_on_network(self):
+        self.ensure_one()
+        return {"type": "ir.actions.act_url", "url": self.url, "target": "new"}
+
+    # -- ingestion -----------------------------------------------------------
+    @api.model
+    def _ingest(self, stream, items):
+        """Store a page of normalised posts of ``stream`` and return how many
+        are new.  New posts are analysed and inserted in one statement whose
+        ON CONFLICT clause makes a post stored twice impossible, even with two
+        workers; posts already stored are updated when edited or deleted."""
+        account = stream.account_id
+        items = list({item.external_id: item for item in items}.values())
+        if not items:
+            return 0
+        profiles = self.env["social.crm.profile"]._upsert_authors(account, [item.author for item in items])
+        self.env.cr.execute(
+            SQL(
+                "SELECT external_id, id FROM social_crm_post WHERE account_id = %s AND external_id = ANY(%s)",
+                account.id,
+                [item.external_id for item in items],
+            )
+        )
+        stored = dict(self.env.cr.fetchall())
+        new_items = [item for item in items if item.external_id not in stored]
+        new_ids = self._insert_new(stream, new_items, profiles)
+        self._apply_changes({stored[item.external_id]: item for item in items if item.external_id in stored})
+        if new_ids:
+            self._link_parents(new_ids)
+        self.invalidate_model()
+        return len(new_ids)
+
+    def _analyse(self, company, text, language_hint, partner_lang):
+        """Analysis values of one text; a failure is stored with the post, never
+        a reason to drop it."""
+        try:
+            result = analyzer_for(company._social_crm_language_codes()).analyse(
+                text, language_hint=language_hint, language_prior=partner_lang or ""
+            )
+        except Exception as error:  # noqa: BLE001 - any analyzer failure must keep the post
+            _logger.info("Analysis failed for a post of company %s: %s", company.id, error)
+            return {"analysis_error": f"{type(error).__name__}: {error}"}
+        return {
+            "language": result.language,
+            "language_confidence": result.language_confidence,
+            "sentiment_score": result.sentiment_score,
+            "sentiment_label": result.sentiment_label,
+            "sentiment_supported": result.sentiment_supported,
+            "intent": result.intent,
+            "analyzer_version": result.version,
+            "analysis_error": None,
+        }
+
+    _INSERT_COLUMNS = (
+        "account_id", "stream_id", "network", "company_id", "external_id", "direction", "kind", "url",
+        "profile_id", "partner_id", "text", "published_date", "edited_date", "is_deleted", "parent_external_id",
+        "thread_external_id", "language", "language_confidence", "sentiment_score", "sentiment_label",
+        "sentiment_supported", "intent", "analyzer_version", "analysis_error", "like_count", "reply_count",
+        "repost_count", "view_count", "state", "create_uid", "create_date", "write_uid", "write_date",
+    )  # fmt: skip
+
+    def _insert_new(self, stream, items, profiles):
+        if not items:
+            return []
+        account = stream.account_id
+        company = account.company_id
+        partner_ids = {partner_id for _profile_id, partner_id in profiles.values() if partner_id}
+        partner_langs = dict(self.env["res.partner"].browse(partner_ids).mapped(lambda p: (p.id, p.lang)))
+        now = self.env.cr.now()
+        uid = self.env.uid
+        rows = []
+        for item in items:
+            profile_id, partner_id = profiles[item.author.external_id]
+            own = bool(account.external_id) and item.author.external_id == account.external_id
+            values = {
+                "account_id": account.id,
+                "stream_id": stream.id,
+                "network": account.network,
+                "company_id": company.id,
+                "external_id": item.external_id,
+                "direction": "outgoing" if own else "incoming",
+                "kind": item.kind,
+                "url": item.url or None,
+                "profile_id": profile_id,
+                "partner_id": partner_id,
+                "text": item.text,
+                "published_date": to_naive_utc(item.created_at),
+                "edited_date": to_naive_utc(item.edited_at) or None,
+                "is_deleted": item.deleted,
+                "parent_external_id": item.parent_external_id or None,
+                "thread_external_id": item.thread_external_id or item.external_id,
+                "like_count": item.metrics.likes,
+                "reply_count": item.metrics.replies,
+                "repost_count": item.metrics.reposts,
+                "view_count": item.metrics.views,
+                # our own posts coming back are not customer posts to act on
+                "state": "processed" if own else "new",
+                "create_uid": uid,
+                "create_date": now,
+                "write_uid": uid,
+                "write_date": now,
+            }
+            values.update(self._analyse(company, item.text, item.language_hint, partner_langs.get(partner_id)))
+            rows.append(SQL(", ").join(values.get(column) for column in self._INSERT_COLUMNS))
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO social_crm_post (%s) VALUES %s
+                   ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id""",
+                SQL(", ").join(SQL.identifier(column) for column in self._INSERT_COLUMNS),
+                SQL(", ").join(SQL("(%s)", row) for row in rows),
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _apply_changes(self, items_by_id):
+        """Update stored posts that the network reports edited, deleted or with
+        new engagement counts; an edited text is analysed again."""
+        for post in self.browse(items_by_id).sudo():
+            item = items_by_id[post.id]
+            values = {}
+            if item.deleted and not post.is_deleted:
+                values["is_deleted"] = True
+            if item.text != post.text and not item.deleted:
+                values.update(text=item.text, edited_date=to_naive_utc(item.edited_at) or fields.Datetime.now())
+                values.update(
+                    self._analyse(post.company_id, item.text, item.language_hint, post.partner_id.lang)
+                )
+            metrics = {
+                "like_count": item.metrics.likes,
+                "reply_count": item.metrics.replies,
+                "repost_count": item.metrics.reposts,
+                "view_count": item.metrics.views,
+            }
+            values.update({key: value for key, value in metrics.items() if value and value != post[key]})
+            if values:
+                post.write(values)
+
+    def _link_parents(self, post_ids):
+        """Resolve parent ids of new posts, and of stored replies whose parent
+        just arrived, in one statement."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_post child SET parent_id = parent.id
+                  FROM social_crm_post parent
+                 WHERE child.parent_id IS NULL
+                   AND child.parent_external_id IS NOT NULL
+                   AND parent.account_id = child.account_id
+                   AND parent.external_id = child.parent_external_id
+                   AND (child.id = ANY(%(ids)s) OR parent.id = ANY(%(ids)s))
+                """,
+                ids=post_ids,
+            )
+        )

@@ -1,0 +1,132 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class SocialCrmProfile(models.Model):
+    _name = "social.crm.profile"
+    _description = "Social Profile"
+    _order = "influence_score desc, id desc"
+
+    network = fields.Selection(selection="_selection_network", required=True, index=True)
+    external_id = fields.Char(string="Network ID", required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    handle = fields.Char(index=True)
+    name = fields.Char()
+    url = fields.Char(string="Profile URL")
+    followers = fields.Integer()
+    verified = fields.Boolean()
+    bio = fields.Text()
+    email = fields.Char()
+    website = fields.Char()
+    influence_score = fields.Float(digits=(5, 1), help="0 to 100: reach, amplification, network and activity.")
+    influence_breakdown = fields.Json(help="Points per component of the influence score.")
+    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
+    match_reason = fields.Char(readonly=True, help="Why this profile was linked to the partner.")
+    match_confidence = fields.Float(readonly=True, digits=(3, 2))
+    post_ids = fields.One2many("social.crm.post", "profile_id", string="Posts")
+    post_count = fields.Integer(compute="_compute_post_count")
+
+    _external_id_unique = models.Constraint(
+        "UNIQUE(company_id, network, external_id)",
+        "An author is stored once per network and company.",
+    )
+
+    @api.model
+    def _selection_network(self):
+        return self.env["social.crm.account"]._selection_network()
+
+    def _compute_post_count(self):
+        counts = dict(
+            self.env["social.crm.post"]._read_group([("profile_id", "in", self.ids)], ["profile_id"], ["__count"])
+        )
+        for profile in self:
+            profile.post_count = counts.get(profile, 0)
+
+    @api.depends("name", "handle")
+    def _compute_display_name(self):
+        for profile in self:
+            name = profile.name or profile.handle or profile.external_id
+            profile.display_name = f"{name} (@{profile.handle})" if profile.handle and name != profile.handle else name
+
+    @api.model
+    def _upsert_authors(self, account, authors):
+        """Store the authors of a page in one statement and return
+        ``{external_id: (profile_id, partner_id)}``.  Concurrent workers may
+        store the same author: the unique key and ON CONFLICT keep one row."""
+        unique = {author.external_id: author for author in authors}
+        if not unique:
+            return {}
+        now = self.env.cr.now()
+        uid = self.env.uid
+        rows = SQL(", ").join(
+            SQL(
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                account.network, author.external_id, account.company_id.id, author.handle or None,
+                author.display_name or None, author.url or None, author.followers, author.verified,
+                author.bio or None, (author.email or "").lower() or None, author.website or None,
+                uid, now, uid, now,
+            )  # fmt: skip
+            for author in unique.values()
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO social_crm_profile (network, external_id, company_id, handle, name, url, followers,
+                    verified, bio, email, website, create_uid, create_date, write_uid, write_date)
+                VALUES %s
+                ON CONFLICT (company_id, network, external_id) DO UPDATE SET
+                    handle = COALESCE(EXCLUDED.handle, social_crm_profile.handle),
+                    name = COALESCE(EXCLUDED.name, social_crm_profile.name),
+                    url = COALESCE(EXCLUDED.url, social_crm_profile.url),
+                    followers = EXCLUDED.followers,
+                    verified = EXCLUDED.verified,
+                    bio = COALESCE(EXCLUDED.bio, social_crm_profile.bio),
+                    email = COALESCE(EXCLUDED.email, social_crm_profile.email),
+                    website = COALESCE(EXCLUDED.website, social_crm_profile.website),
+                    write_uid = EXCLUDED.write_uid,
+                    write_date = EXCLUDED.write_date
+                RETURNING id, external_id, partner_id
+                """,
+                rows,
+            )
+        )
+        result = {
+            external_id: (profile_id, partner_id)
+            for profile_id, external_id, partner_id in self.env.cr.fetchall()
+        }
+        self.invalidate_model()
+        unlinked = self.browse(profile_id for profile_id, partner_id in result.values() if not partner_id)
+        for profile in unlinked._match_partners():
+            result[profile.external_id] = (profile.id, profile.partner_id.id)
+        return result
+
+    def _match_partners(self):
+        """Link profiles whose e-mail belongs to exactly one partner; return the
+        profiles linked.  An ambiguous e-mail links nothing."""
+        by_email = defaultdict(list)
+        for profile in self.filtered("email"):
+            by_email[profile.email].append(profile.id)
+        if not by_email:
+            return self.browse()
+        partners = self.env["res.partner"].search_read(
+            [("email_normalized", "in", list(by_email))], ["email_normalized"]
+        )
+        partner_by_email = {}
+        for partner in partners:
+            partner_by_email.setdefault(partner["email_normalized"], []).append(partner["id"])
+        linked = self.browse()
+        for email, profile_ids in by_email.items():
+            partner_ids = partner_by_email.get(email, [])
+            if len(partner_ids) == 1:
+                profiles = self.browse(profile_ids)
+                profiles.write({"partner_id": partner_ids[0], "match_reason": "e-mail", "match_confidence": 1.0})
+                linked |= profiles
+        return linked
+
+    def action_view_posts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("social_crm.social_crm_post_action")
+        action["domain"] = [("profile_id", "=", self.id)]
+        return action

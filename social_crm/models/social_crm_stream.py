@@ -1,0 +1,81 @@
+import logging
+
+from odoo import api, fields, models
+
+from ..core.types import STREAM_KINDS, StreamSpec
+
+_logger = logging.getLogger(__name__)
+
+STREAM_KIND_LABELS = {
+    "mentions": "Mentions",
+    "search": "Keyword / Hashtag Search",
+    "comments": "Comments on Our Posts",
+    "messages": "Direct Messages",
+}
+
+
+class SocialCrmStream(models.Model):
+    _name = "social.crm.stream"
+    _description = "Social Stream"
+    _order = "account_id, sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    account_id = fields.Many2one("social.crm.account", required=True, ondelete="cascade", index=True)
+    network = fields.Selection(related="account_id.network", store=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    kind = fields.Selection([(kind, STREAM_KIND_LABELS[kind]) for kind in STREAM_KINDS], required=True)
+    query = fields.Char(help="Keywords or #hashtag for a search stream; post or conversation ids for comments.")
+    cursor = fields.Char(
+        readonly=True, copy=False, help="Where the next fetch continues; it advances only once a page is stored."
+    )
+    backfill_limit = fields.Integer(
+        string="Backfill Cap", default=200, help="The first fetch reads at most this many older posts (0: no cap)."
+    )
+    last_fetch_date = fields.Datetime(readonly=True, copy=False)
+    fetched_count = fields.Integer(string="Posts Stored", readonly=True, copy=False)
+    skipped_count = fields.Integer(
+        string="Items Skipped", readonly=True, copy=False, help="Malformed items skipped; the log says why."
+    )
+    post_count = fields.Integer(compute="_compute_post_count")
+
+    @api.depends("account_id")
+    def _compute_post_count(self):
+        counts = dict(
+            self.env["social.crm.post"]._read_group([("stream_id", "in", self.ids)], ["stream_id"], ["__count"])
+        )
+        for stream in self:
+            stream.post_count = counts.get(stream, 0)
+
+    def action_reset_cursor(self):
+        """Start again from the newest posts; stored posts are never duplicated."""
+        self.write({"cursor": False})
+
+    def _spec(self):
+        return StreamSpec(kind=self.kind, query=self.query or "", backfill_limit=self.backfill_limit)
+
+    def _fetch(self, connector, max_pages):
+        """Read up to ``max_pages`` pages; each page and the cursor after it
+        are committed together, so the cursor never runs ahead of the posts."""
+        self.ensure_one()
+        Post = self.env["social.crm.post"]
+        for _page_number in range(max_pages):
+            page = connector.fetch_page(self._spec(), self.cursor or "")
+            for skipped in page.skipped:
+                _logger.info(
+                    "Stream %s skipped item %s: %s", self.id, skipped.external_id or "(no id)", skipped.reason
+                )
+            with self.env.cr.savepoint():
+                stored = Post._ingest(self, page.posts)
+                self.write(
+                    {
+                        "cursor": page.cursor,
+                        "last_fetch_date": fields.Datetime.now(),
+                        "fetched_count": self.fetched_count + stored,
+                        "skipped_count": self.skipped_count + len(page.skipped),
+                    }
+                )
+            self.env["ir.cron"]._commit_progress()
+            if not page.has_more:
+                break

@@ -1,0 +1,4 @@
+from . import test_install
+from . import test_fetch
+from . import test_security
+from . import test_cron

@@ -1,0 +1,57 @@
+import json
+from pathlib import Path
+
+from odoo.sql_db import Savepoint
+from odoo.tests import TransactionCase
+
+SAMPLE = json.loads((Path(__file__).parents[1] / "core" / "connectors" / "demo_posts.json").read_text("utf-8"))
+
+
+class SimulatedCommits:
+    """Stands in for COMMIT inside a test transaction.
+
+    Each commit starts a savepoint; :meth:`crash` rolls back to the last
+    commit, as the death of a worker would, so tests can check what a fetch
+    keeps and how the next run resumes.
+    """
+
+    def __init__(self, env):
+        self.env = env
+        self.count = 0
+        self._savepoint = Savepoint(env.cr)
+
+    def commit(self):
+        self.env.flush_all()
+        self._savepoint.close(rollback=False)
+        self._savepoint = Savepoint(self.env.cr)
+        self.count += 1
+
+    def crash(self):
+        self._savepoint.rollback()
+        self.env.invalidate_all()
+
+
+class SocialCrmCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env["res.company"].create({"name": "Social Company A"})
+        cls.account = cls.env["social.crm.account"].create(
+            {
+                "name": "Test Demo Account",
+                "network": "demo",
+                "handle": "@nordlight",
+                "external_id": "demo-brand",
+                "company_id": cls.company.id,
+                "access_token": "secret-token-value",
+            }
+        )
+        cls.streams = cls.env["social.crm.stream"].create(
+            [
+                {"name": kind, "account_id": cls.account.id, "kind": kind, "backfill_limit": 0}
+                for kind in ("mentions", "search", "comments", "messages")
+            ]
+        )
+
+    def posts(self, account=None):
+        return self.env["social.crm.post"].search([("account_id", "=", (account or self.account).id)])

@@ -1,0 +1,109 @@
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.social_crm.core.connectors.demo import DemoConnector
+from odoo.addons.social_crm.core.errors import AuthError, RateLimited
+
+from .common import SAMPLE, SimulatedCommits, SocialCrmCase
+
+
+class CrashingConnector(DemoConnector):
+    """The Demo network, but the worker dies after ``pages`` pages."""
+
+    pages = 0
+
+    def fetch_page(self, stream, cursor):
+        if CrashingConnector.pages == 0:
+            raise KeyboardInterrupt("worker killed")
+        CrashingConnector.pages -= 1
+        return super().fetch_page(stream, cursor)
+
+
+@tagged("post_install", "-at_install")
+class TestCron(SocialCrmCase):
+    def setUp(self):
+        super().setUp()
+        self.commits = SimulatedCommits(self.env)
+        self.patch(self.env.cr, "commit", self.commits.commit)
+        self.Account = self.env["social.crm.account"]
+        # other accounts (the demo data's) would share the patched connectors
+        self.Account.search([("id", "!=", self.account.id)]).write({"state": "disabled"})
+        self.total = len(SAMPLE["posts"])
+
+    def _run_with(self, connector_class, pages):
+        connector_class.pages = pages
+        original = type(self.account)._connector
+
+        def connector(account):
+            base = original(account)
+            return connector_class(base.config, on_credentials=account._save_credentials)
+
+        with patch.object(type(self.account), "_connector", connector):
+            self.Account._cron_fetch_due()
+
+    def test_an_interrupted_run_resumes_without_loss_or_duplicates(self):
+        with self.assertRaises(KeyboardInterrupt):
+            self._run_with(CrashingConnector, pages=3)
+        self.commits.crash()
+        kept = self.posts()
+        self.assertTrue(0 < len(kept) < self.total, "the committed pages are kept, the rest is not")
+        for stream in self.streams:
+            # the cursor never runs ahead of the stored posts
+            self.assertEqual(int(stream.cursor or 0), len(kept.filtered(lambda p, s=stream: p.stream_id == s)))
+        self._run_with(CrashingConnector, pages=100)
+        posts = self.posts()
+        self.assertEqual(len(posts), self.total)
+        self.assertEqual(len(set(posts.mapped("external_id"))), self.total)
+        self.assertEqual(self.account.state, "connected")
+
+    def test_due_accounts_only_and_interval_respected(self):
+        self.Account._cron_fetch_due()
+        self.assertEqual(len(self.posts()), self.total)
+        self.assertGreater(self.account.next_fetch_date, fields.Datetime.now())
+        self.assertNotIn(self.account, self.Account.search(self.Account._due_domain()))
+        self.account.next_fetch_date = fields.Datetime.now() - timedelta(minutes=1)
+        self.assertIn(self.account, self.Account.search(self.Account._due_domain()))
+
+    def test_a_failing_account_does_not_stop_the_others(self):
+        broken = self.account.copy({"name": "Broken", "network": "demo"})
+        self.env["social.crm.stream"].create({"name": "m", "account_id": broken.id, "kind": "mentions"})
+
+        original = type(self.account)._connector
+
+        def patched(account):
+            if account == broken:
+
+                class Revoked(DemoConnector):
+                    def fetch_page(self, stream, cursor):
+                        raise AuthError("token revoked")
+
+                return Revoked(original(account).config)
+            return original(account)
+
+        with self.assertLogs("odoo.addons.social_crm.models.social_crm_account", "WARNING") as logs:
+            with patch.object(type(self.account), "_connector", patched):
+                self.Account._cron_fetch_due()
+        self.assertIn("token revoked", logs.output[0])
+        self.assertNotIn("secret-token-value", "".join(logs.output))
+        self.assertEqual(broken.state, "error")
+        self.assertEqual(broken.last_error, "token revoked")
+        self.assertEqual(self.account.state, "connected")
+        self.assertEqual(len(self.posts()), self.total)
+
+    def test_a_rate_limited_account_waits_for_the_reset(self):
+        reset_at = datetime.now(timezone.utc) + timedelta(minutes=20)
+
+        class Limited(DemoConnector):
+            def fetch_page(self, stream, cursor):
+                raise RateLimited("slow down", reset_at)
+
+        original = type(self.account)._connector
+        with patch.object(type(self.account), "_connector", lambda account: Limited(original(account).config)):
+            self.Account._cron_fetch_due()
+        self.assertEqual(self.account.rate_limit_reset, reset_at.replace(tzinfo=None, microsecond=0))
+        self.assertEqual(self.account.rate_limit_remaining, 0)
+        self.assertNotIn(self.account, self.Account.search(self.Account._due_domain()))
+        self.assertFalse(self.posts())

@@ -1,0 +1,89 @@
+from dataclasses import replace
+
+from odoo.tests import tagged
+
+from .common import SAMPLE, SimulatedCommits, SocialCrmCase
+
+
+@tagged("post_install", "-at_install")
+class TestFetch(SocialCrmCase):
+    def setUp(self):
+        super().setUp()
+        self.commits = SimulatedCommits(self.env)
+        self.patch(self.env.cr, "commit", self.commits.commit)
+
+    def test_fetch_stores_every_sample_post_once(self):
+        self.account._fetch()
+        self.assertEqual(len(self.posts()), len(SAMPLE["posts"]))
+        self.assertEqual(self.account.state, "connected")
+        self.assertTrue(self.account.last_fetch_date)
+        self.assertGreater(self.commits.count, len(self.streams), "each page is committed")
+        # a second fetch, and a fetch from scratch, store nothing twice
+        self.account._fetch()
+        self.streams.action_reset_cursor()
+        self.account._fetch()
+        self.assertEqual(len(self.posts()), len(SAMPLE["posts"]))
+
+    def test_posts_are_analysed_and_linked(self):
+        self.account._fetch()
+        posts = self.posts()
+        self.assertFalse(posts.filtered(lambda p: not p.language or not p.sentiment_label or not p.intent))
+        languages = set(posts.mapped("language"))
+        self.assertTrue({"en", "cs", "pl", "ru", "fa"} <= languages, languages)
+        first = posts.filtered(lambda p: p.external_id == SAMPLE["posts"][0]["id"])
+        self.assertEqual(first.text, SAMPLE["posts"][0]["text"], "text is stored exactly as received")
+        replies = posts.filtered("parent_external_id")
+        self.assertTrue(replies)
+        self.assertEqual(replies.mapped("parent_id.external_id"), replies.mapped("parent_external_id"))
+
+    def test_authors_with_a_partner_email_are_linked(self):
+        emails = {author["email"].lower() for author in SAMPLE["authors"].values() if author.get("email")}
+        partners = self.env["res.partner"].create(
+            [{"name": email.split("@")[0], "email": email} for email in sorted(emails)]
+        )
+        self.account._fetch()
+        profiles = self.env["social.crm.profile"].search([("company_id", "=", self.company.id)])
+        linked = profiles.filtered("partner_id")
+        self.assertEqual(set(linked.mapped("email")), emails)
+        self.assertEqual(set(linked.mapped("match_reason")), {"e-mail"})
+        for partner in partners:
+            posts = self.posts().filtered(lambda p, partner=partner: p.partner_id == partner)
+            self.assertTrue(posts, partner.email)
+            self.assertEqual(partner.social_post_count, len(posts))
+            self.assertAlmostEqual(
+                partner.social_sentiment_avg, sum(posts.mapped("sentiment_score")) / len(posts), places=2
+            )
+            self.assertEqual(partner.social_complaint_count, len(posts.filtered(lambda p: p.intent == "complaint")))
+
+    def test_an_edited_or_deleted_post_updates_the_stored_one(self):
+        self.account._fetch()
+        post = self.posts()[0]
+        item = self.account._connector().fetch_page(post.stream_id._spec(), "").posts[0]
+        post = self.posts().filtered(lambda p: p.external_id == item.external_id)
+        edited = replace(item, text="Edited text")
+        self.env["social.crm.post"]._ingest(post.stream_id, [edited])
+        self.assertEqual(post.text, "Edited text")
+        self.assertTrue(post.edited_date)
+        deleted = replace(item, deleted=True)
+        self.env["social.crm.post"]._ingest(post.stream_id, [deleted])
+        self.assertTrue(post.is_deleted)
+        self.assertEqual(post.text, "Edited text", "a deleted post is kept")
+        self.assertEqual(len(self.posts()), len(SAMPLE["posts"]))
+
+    def test_our_own_posts_coming_back_are_not_customer_posts(self):
+        stream = self.streams[0]
+        parent = self.account._connector().fetch_page(stream._spec(), "").posts[0]
+        reply = self.account._connector().reply(parent, "Thank you, we are on it.")
+        self.env["social.crm.post"]._ingest(stream, [reply])
+        stored = self.posts().filtered(lambda p: p.external_id == reply.external_id)
+        self.assertEqual((stored.direction, stored.state), ("outgoing", "processed"))
+
+    def test_demo_data_fills_on_one_cron_run(self):
+        demo_account = self.env.ref("social_crm.demo_account", raise_if_not_found=False)
+        if not demo_account:
+            self.skipTest("the database was installed without demo data")
+        self.env.ref("social_crm.ir_cron_fetch_due_accounts").method_direct_trigger()
+        posts = self.posts(demo_account)
+        self.assertEqual(len(posts), len(SAMPLE["posts"]))
+        self.assertTrue(posts.filtered("partner_id"), "demo partners are linked by e-mail")
+        self.assertFalse(posts.filtered(lambda p: not p.language or not p.sentiment_label))
