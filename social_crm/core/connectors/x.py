@@ -46,6 +46,7 @@ from ._parse import (
     clean_text,
     dump_cursor,
     ensure_webhook_size,
+    header_int,
     load_cursor,
     optional_int,
     optional_str,
@@ -158,15 +159,10 @@ class XConnector(OAuth2Connector):
         headers = response.headers
         if "x-rate-limit-reset" not in headers and "x-rate-limit-remaining" not in headers:
             return None
-
-        def number(name: str) -> int | None:
-            value = headers.get(name, "")
-            return int(value) if value.isdigit() else None
-
-        reset = number("x-rate-limit-reset")
+        reset = header_int(headers, "x-rate-limit-reset")
         return RateLimit(
-            remaining=number("x-rate-limit-remaining"),
-            limit=number("x-rate-limit-limit"),
+            remaining=header_int(headers, "x-rate-limit-remaining"),
+            limit=header_int(headers, "x-rate-limit-limit"),
             reset_at=datetime.fromtimestamp(reset, tz=timezone.utc) if reset is not None else None,
         )
 
@@ -175,8 +171,8 @@ class XConnector(OAuth2Connector):
         if status < 400:
             return
         if status == 429:
-            reset = response.headers.get("x-rate-limit-reset", "")
-            reset_at = datetime.fromtimestamp(int(reset), tz=timezone.utc) if reset.isdigit() else retry_after(response)
+            reset = header_int(response.headers, "x-rate-limit-reset")
+            reset_at = datetime.fromtimestamp(reset, tz=timezone.utc) if reset is not None else retry_after(response)
             raise RateLimited(f"X: rate limit reached ({self._problem(response)})", reset_at)
         if status >= 500:
             raise TransientError(f"X: HTTP {status}")
