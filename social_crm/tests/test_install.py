@@ -6,7 +6,8 @@ class TestInstall(TransactionCase):
     def test_models_menus_and_cron_are_installed(self):
         for model in ("social.crm.account", "social.crm.stream", "social.crm.post", "social.crm.profile"):
             self.assertIn(model, self.env)
-        self.assertTrue(self.env.ref("social_crm.social_crm_menu_root").action is False)
+        root = self.env.ref("social_crm.social_crm_menu_root")
+        self.assertEqual(root.group_ids, self.env.ref("social_crm.group_social_crm_user"))
         cron = self.env.ref("social_crm.ir_cron_fetch_due_accounts")
         self.assertTrue(cron.active)
         self.assertEqual(cron.code.strip(), "model._cron_fetch_due()")
