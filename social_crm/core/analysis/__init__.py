@@ -1,0 +1,78 @@
+"""Text analysis of social posts: language, sentiment, intent, and author influence.
+
+Pure Python (never imports ``odoo``).  Build one :class:`Analyzer` and reuse it:
+lexicons and models load once per process and ``analyse`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .influence import InfluenceScore, influence_score
+from .intent import IntentClassifier, KeywordLists, merge_keywords, shipped_keywords
+from .language import LanguageDetector, normalize_language_code
+from .normalize import normalize_text
+from .sentiment import lexicon_languages, sentiment
+
+VERSION = "social_crm-analysis/1.0"
+
+__all__ = [
+    "VERSION",
+    "Analysis",
+    "Analyzer",
+    "InfluenceScore",
+    "influence_score",
+    "normalize_text",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    language: str
+    language_confidence: float
+    sentiment_score: float
+    sentiment_label: str
+    sentiment_supported: bool
+    intent: str
+    version: str = VERSION
+
+
+class Analyzer:
+    """Language, sentiment and intent of posts, for the languages a company works in."""
+
+    def __init__(
+        self,
+        languages: tuple[str, ...] | list[str] | None = None,
+        detector: str = "auto",
+        intent_keywords: KeywordLists | None = None,
+    ):
+        self._detector = LanguageDetector(languages, detector)
+        self._intents = IntentClassifier(merge_keywords(shipped_keywords(), intent_keywords))
+
+    @property
+    def supported_languages(self) -> tuple[str, ...]:
+        """Languages this analyzer can detect and score sentiment for."""
+        return tuple(sorted(set(lexicon_languages()) & self._detector.languages))
+
+    @property
+    def detector_name(self) -> str:
+        return self._detector.name
+
+    def sentiment(self, text: str, language: str) -> tuple[float, str, bool]:
+        """``(score, label, supported)`` of ``text`` already known to be in ``language``."""
+        return sentiment(normalize_text(text), normalize_language_code(language))
+
+    def analyse(self, text: str, language_hint: str = "", language_prior: str = "") -> Analysis:
+        """Analyse one post.  ``language_hint``: the network's language tag; ``language_prior``: the partner's."""
+        clean = normalize_text(text or "")
+        language, confidence = self._detector.detect(clean, hint=language_hint, prior=language_prior)
+        # "und" has no lexicon: sentiment() falls back to emoji, flagged unsupported
+        score, label, supported = sentiment(clean, language)
+        return Analysis(
+            language=language,
+            language_confidence=confidence,
+            sentiment_score=score,
+            sentiment_label=label,
+            sentiment_supported=supported,
+            intent=self._intents.classify(clean, language, score),
+        )

@@ -1,0 +1,89 @@
+"""What a customer wants from a post: complain, ask, buy, praise, or none of these.
+
+Keyword lists per language are data (``data/intent/<lang>.json``) that a
+manager can extend; the decision weighs keyword hits together with the
+sentiment score and question marks, because a complaint is often phrased as
+a question ("Why is my bill higher?") and praise often names no keyword.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+
+_DATA = Path(__file__).parent / "data" / "intent"
+
+COMPLAINT, QUESTION, PURCHASE_INTENT, PRAISE, OTHER = "complaint", "question", "purchase_intent", "praise", "other"
+INTENTS = (COMPLAINT, QUESTION, PURCHASE_INTENT, PRAISE, OTHER)
+#: when two intents score the same, the one a service agent must act on first wins
+_PRIORITY = (COMPLAINT, PURCHASE_INTENT, QUESTION, PRAISE)
+_KEYWORD_WEIGHT = {COMPLAINT: 2.0, PURCHASE_INTENT: 2.5, QUESTION: 1.0, PRAISE: 2.0}
+_MIN_SCORE = 2.0
+_QUESTION_MARKS = ("?", "؟")
+
+KeywordLists = dict[str, dict[str, list[str]]]
+
+
+def _keyword_pattern(keywords: list[str]) -> re.Pattern | None:
+    """One regex for a keyword list: whole words, or word beginnings for entries ending in ``*``."""
+    alternatives = []
+    for keyword in sorted({k.strip().lower() for k in keywords if k.strip()}, key=len, reverse=True):
+        if keyword.endswith("*"):
+            alternatives.append(re.escape(keyword[:-1]))
+        else:
+            alternatives.append(re.escape(keyword) + r"(?![\w\u200c])")
+    if not alternatives:
+        return None
+    return re.compile(r"(?<![\w\u200c])(?:" + "|".join(alternatives) + ")")
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_keywords() -> KeywordLists:
+    """The keyword lists shipped with the addon, by language then intent."""
+    lists: KeywordLists = {}
+    for path in sorted(_DATA.glob("*.json")):
+        with path.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+        lists[path.stem] = {intent: data.get(intent, []) for intent in _PRIORITY}
+    return lists
+
+
+def merge_keywords(base: KeywordLists, extra: KeywordLists | None) -> KeywordLists:
+    """``base`` with ``extra``'s keywords added (new languages and intents included); inputs are not changed."""
+    merged = {lang: {intent: list(words) for intent, words in intents.items()} for lang, intents in base.items()}
+    for lang, intents in (extra or {}).items():
+        for intent, words in intents.items():
+            if intent not in _PRIORITY:
+                raise ValueError(f"unknown intent {intent!r}; use one of {_PRIORITY}")
+            target = merged.setdefault(lang, {}).setdefault(intent, [])
+            target.extend(word for word in words if word not in target)
+    return merged
+
+
+class IntentClassifier:
+    def __init__(self, keywords: KeywordLists):
+        self._patterns = {
+            lang: {intent: pattern for intent, words in intents.items() if (pattern := _keyword_pattern(words))}
+            for lang, intents in keywords.items()
+        }
+
+    def classify(self, text: str, language: str, sentiment_score: float) -> str:
+        lowered = text.lower()
+        patterns = self._patterns.get(language, {})
+        scores = {intent: _KEYWORD_WEIGHT[intent] * len(found.findall(lowered)) for intent, found in patterns.items()}
+        for intent in _PRIORITY:
+            scores.setdefault(intent, 0.0)
+        if any(mark in text for mark in _QUESTION_MARKS):
+            scores[QUESTION] += 2.0
+        if sentiment_score <= -0.5:
+            scores[COMPLAINT] += 2.0
+        elif sentiment_score < -0.05:
+            scores[COMPLAINT] += 1.0
+        if sentiment_score >= 0.5:
+            scores[PRAISE] += 1.0
+        elif sentiment_score < -0.3:  # thanks in an angry post is sarcasm or politeness, not praise
+            scores[PRAISE] = 0.0
+        best = max(_PRIORITY, key=lambda intent: (scores[intent], -_PRIORITY.index(intent)))
+        return best if scores[best] >= _MIN_SCORE else OTHER

@@ -1,0 +1,259 @@
+"""Language detection for short social posts.
+
+Two statistical backends sit behind one interface: ``py3langid`` (the default:
+fast and good on short texts) and ``langdetect`` (kept selectable, seeded so it
+answers the same every time).  Around them this module adds what a generic
+detector lacks for customer posts:
+
+* restriction to the languages the company configured;
+* the writing system as hard evidence (Persian script, Ukrainian-only and
+  Russian-only Cyrillic letters) which settles even two-word posts;
+* the network's language tag (hint) and the partner's language (prior) as
+  Bayesian priors;
+* ``und`` (undetermined) when a text is too short to tell.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import unicodedata
+
+UNDETERMINED = "und"
+DETECTORS = ("auto", "py3langid", "langdetect")
+
+#: below this no statistical detector can tell ("ok", "thx"): always undetermined
+MIN_LETTERS = 4
+#: below either count a text is "short": a statistical guess needs strong odds
+SHORT_TEXT_WORDS = 3
+SHORT_TEXT_LETTERS = 12
+#: posterior a short text needs before we name its language
+SHORT_TEXT_MIN_CONFIDENCE = 0.9
+#: how strongly a hint (network tag) and a prior (partner's language) tilt the odds
+HINT_WEIGHT = 4.0
+PRIOR_WEIGHT = 2.5
+#: detection reads the beginning of a post only; more text adds cost, not accuracy
+DETECTION_CHARS = 600
+
+# Writing systems whose use narrows the candidates.  Languages not listed here
+# are written in Latin script.
+_SCRIPT_LANGUAGES = {
+    "cyrillic": {"ru", "uk", "be", "bg", "kk", "ky", "mk", "mn", "sr", "tg", "tt"},
+    "arabic": {"ar", "fa", "ps", "ur", "ug", "ku", "sd"},
+    "greek": {"el"},
+    "hebrew": {"he", "yi"},
+    "armenian": {"hy"},
+    "georgian": {"ka"},
+    "devanagari": {"hi", "mr", "ne"},
+    "thai": {"th"},
+    "hangul": {"ko"},
+    "kana": {"ja"},
+    "han": {"zh", "ja"},
+}
+_NON_LATIN_LANGUAGES = set().union(*_SCRIPT_LANGUAGES.values())
+
+# Letters that only one of the Cyrillic candidates uses.
+_UKRAINIAN_LETTERS = frozenset("іїєґІЇЄҐ")
+_RUSSIAN_LETTERS = frozenset("ыэъёЫЭЪЁ")
+# Persian letters absent from Arabic, and Arabic letters absent from Persian.
+_PERSIAN_LETTERS = frozenset("پچژگ")
+_ARABIC_LETTERS = frozenset("ةيكى")
+_LETTER_EVIDENCE_WEIGHT = 50.0
+
+# Obsolete ISO 639-1 codes still sent by some networks.
+_OLD_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
+
+
+def normalize_language_code(code: str) -> str:
+    """``"cs_CZ"``, ``"pt-BR"``, ``"EN"`` -> ISO 639-1 ``"cs"``, ``"pt"``, ``"en"``; ``""`` if unusable."""
+    if not code:
+        return ""
+    base = code.replace("-", "_").split("_", 1)[0].strip().lower()
+    base = _OLD_CODES.get(base, base)
+    if base == UNDETERMINED or not base.isalpha() or len(base) not in (2, 3):
+        return ""
+    return base
+
+
+def _script_of(char: str) -> str:
+    code = ord(char)
+    if code < 0x250:
+        return "latin"
+    if 0x400 <= code < 0x530:
+        return "cyrillic"
+    if 0x600 <= code < 0x700 or 0x750 <= code < 0x780 or 0xFB50 <= code < 0xFF00:
+        return "arabic"
+    if 0x370 <= code < 0x400:
+        return "greek"
+    if 0x590 <= code < 0x600:
+        return "hebrew"
+    if 0x530 <= code < 0x590:
+        return "armenian"
+    if 0x10A0 <= code < 0x1100:
+        return "georgian"
+    if 0x900 <= code < 0x980:
+        return "devanagari"
+    if 0xE00 <= code < 0xE80:
+        return "thai"
+    if 0xAC00 <= code < 0xD7B0 or 0x1100 <= code < 0x1200:
+        return "hangul"
+    if 0x3040 <= code < 0x3100:
+        return "kana"
+    if 0x4E00 <= code < 0xA000:
+        return "han"
+    if 0x1E00 <= code < 0x1F00:
+        return "latin"
+    return "other"
+
+
+def _dominant_script(text: str) -> tuple[str, int]:
+    """The script most letters of ``text`` use, and the number of letters."""
+    counts: dict[str, int] = {}
+    letters = 0
+    for char in text:
+        if char.isalpha():
+            letters += 1
+            script = _script_of(char)
+            counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return "", 0
+    return max(counts, key=counts.__getitem__), letters
+
+
+def _languages_of_script(script: str, candidates: frozenset[str]) -> frozenset[str]:
+    if script == "latin":
+        return frozenset(lang for lang in candidates if lang not in _NON_LATIN_LANGUAGES)
+    if script in _SCRIPT_LANGUAGES:
+        return candidates & _SCRIPT_LANGUAGES[script]
+    return candidates
+
+
+def _letter_evidence(text: str) -> dict[str, float]:
+    """Likelihood factors from letters that single out one language."""
+    present = set(text)
+    evidence = {}
+    ukrainian, russian = bool(present & _UKRAINIAN_LETTERS), bool(present & _RUSSIAN_LETTERS)
+    if ukrainian != russian:
+        evidence["uk" if ukrainian else "ru"] = _LETTER_EVIDENCE_WEIGHT
+    persian, arabic = bool(present & _PERSIAN_LETTERS), bool(present & _ARABIC_LETTERS)
+    if persian and not arabic:
+        evidence["fa"] = _LETTER_EVIDENCE_WEIGHT
+    return evidence
+
+
+# ---------------------------------------------------------------- backends
+
+
+@functools.lru_cache(maxsize=1)
+def _py3langid_model():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+class _Py3LangidBackend:
+    """py3langid's naive Bayes model restricted to the candidate languages."""
+
+    def __init__(self, candidates: frozenset[str] | None):
+        full = _py3langid_model()
+        self.languages = frozenset(full.labels)
+        if candidates is None or candidates >= self.languages:
+            self._identifier = full
+        else:
+            from py3langid.langid import LanguageIdentifier
+
+            ptc, pc, classes = full._full_model  # share the loaded arrays; restriction slices columns
+            self._identifier = LanguageIdentifier(
+                ptc, pc, classes, full.tk_nextmove, full.tk_output, norm_probs=True, tk_row=full.tk_row
+            )
+            self._identifier.set_languages(sorted(candidates & self.languages))
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        return dict(self._identifier.rank(text))
+
+
+class _LangdetectBackend:
+    """Google's language-detection port; its random sampling is seeded for repeatable answers."""
+
+    def __init__(self, candidates: frozenset[str] | None):
+        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+        self._factory = DetectorFactory()
+        self._factory.load_profile(PROFILES_DIRECTORY)
+        self._factory.seed = 0  # DetectorFactory.seed = 0 for this factory only: deterministic, no global change
+        # langdetect names Chinese zh-cn / zh-tw; we speak ISO 639-1
+        self.languages = frozenset(normalize_language_code(lang) for lang in self._factory.langlist)
+        allowed = self.languages if candidates is None else candidates & self.languages
+        self._prior_map = {lang: 1.0 for lang in self._factory.langlist if normalize_language_code(lang) in allowed}
+        self._lock = threading.Lock()  # the factory's profile is shared; creating detectors is cheap
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        from langdetect.lang_detect_exception import LangDetectException
+
+        with self._lock:
+            detector = self._factory.create()
+        detector.set_prior_map(self._prior_map)
+        detector.append(text)
+        try:
+            ranked = detector.get_probabilities()
+        except LangDetectException:  # no usable features in the text
+            return {}
+        result: dict[str, float] = {}
+        for language in ranked:
+            code = normalize_language_code(language.lang)
+            result[code] = result.get(code, 0.0) + language.prob
+        return result
+
+
+_BACKENDS = {"py3langid": _Py3LangidBackend, "langdetect": _LangdetectBackend}
+
+
+class LanguageDetector:
+    """Detect the language of a post among ``languages`` (``None``: every language the backend knows)."""
+
+    def __init__(self, languages: tuple[str, ...] | list[str] | None = None, detector: str = "auto"):
+        if detector not in DETECTORS:
+            raise ValueError(f"unknown language detector {detector!r}; use one of {DETECTORS}")
+        self.name = "py3langid" if detector == "auto" else detector
+        requested = None
+        if languages:
+            requested = frozenset(filter(None, (normalize_language_code(code) for code in languages)))
+        self._backend = _BACKENDS[self.name](requested)
+        self.languages = requested & self._backend.languages if requested else self._backend.languages
+        if not self.languages:
+            raise ValueError(f"none of the languages {languages!r} is known to {self.name}")
+
+    def detect(self, text: str, hint: str = "", prior: str = "") -> tuple[str, float]:
+        """Return ``(language, confidence)`` for normalised ``text``; ``("und", 0.0)`` when it cannot tell."""
+        text = unicodedata.normalize("NFC", text[:DETECTION_CHARS])
+        script, letters = _dominant_script(text)
+        if not letters:
+            return UNDETERMINED, 0.0
+        candidates = _languages_of_script(script, self.languages) or self.languages
+        if len(candidates) == 1:  # e.g. Persian script when fa is the only configured Arabic-script language
+            (language,) = candidates
+            return language, 1.0
+
+        if letters < MIN_LETTERS:
+            return UNDETERMINED, 0.0
+        scores = self._backend.probabilities(text)
+        odds = {lang: scores.get(lang, 0.0) for lang in candidates}
+        expected = {normalize_language_code(hint), normalize_language_code(prior)} & candidates
+        factors = _letter_evidence(text)
+        if hint:
+            factors[normalize_language_code(hint)] = factors.get(normalize_language_code(hint), 1.0) * HINT_WEIGHT
+        if prior:
+            factors[normalize_language_code(prior)] = factors.get(normalize_language_code(prior), 1.0) * PRIOR_WEIGHT
+        for lang, factor in factors.items():
+            if lang in odds:
+                # smoothing lets the evidence count even where the model saw nothing
+                odds[lang] = (odds[lang] + 1e-3) * factor
+        total = sum(odds.values())
+        if total <= 0.0:
+            return UNDETERMINED, 0.0
+        language = max(odds, key=odds.__getitem__)
+        confidence = odds[language] / total
+        is_short = letters < SHORT_TEXT_LETTERS or len(text.split()) < SHORT_TEXT_WORDS
+        if is_short and confidence < SHORT_TEXT_MIN_CONFIDENCE and not (language in expected and confidence >= 0.5):
+            return UNDETERMINED, 0.0
+        return language, round(confidence, 4)

@@ -1,0 +1,278 @@
+"""Sentiment of a post, -1..1, in the language it is written in.
+
+English is scored by ``vaderSentiment`` with its lexicon extended by words and
+phrases from customer-service conversations.  Every other language with a
+lexicon under ``data/sentiment/`` is scored by :class:`LexiconScorer`, which
+follows VADER's rules: valences -4..4 summed and squashed, negation (before
+the word, after it for languages such as Persian, or as a verb prefix as in
+Czech), intensifiers, "but" shifting weight to the second clause, emoji,
+exclamation marks and capitals.  Words are looked up as written, by stem
+(entries ending in ``*``), then by lemma (simplemma).
+
+A language without a lexicon gets a score from emoji alone, flagged
+unsupported: never an English guess.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from pathlib import Path
+
+_DATA = Path(__file__).parent / "data" / "sentiment"
+
+POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
+#: VADER's thresholds for its compound score
+LABEL_THRESHOLD = 0.05
+
+# VADER's empirically derived constants (Hutto & Gilbert 2014)
+_BOOST = 0.293
+_NEGATION_SCALAR = -0.74
+_CAPS_INCREMENT = 0.733
+_EXCLAMATION_INCREMENT = 0.292
+_MAX_EXCLAMATIONS = 4
+_NORMALIZATION_ALPHA = 15.0
+_NEGATION_WINDOW = 3
+_POST_NEGATION_WINDOW = 2
+_BEFORE_CONTRAST, _AFTER_CONTRAST = 0.5, 1.5
+_MIN_STEM = 3
+
+_EMOTICON = r"(?:[:;=8][\-^']?[()\[\]DPp/\\|*]+|<3|</3)"
+# words may hold apostrophes, hyphens and Persian's zero-width non-joiner
+_TOKEN = re.compile(_EMOTICON + r"|\w[\w\u200c'’\-]*\w|\w|[^\w\s]")
+
+
+def label_for(score: float) -> str:
+    if score >= LABEL_THRESHOLD:
+        return POSITIVE
+    if score <= -LABEL_THRESHOLD:
+        return NEGATIVE
+    return NEUTRAL
+
+
+def _squash(total: float) -> float:
+    """VADER's normalisation of a valence sum into -1..1."""
+    return max(-1.0, min(1.0, total / math.sqrt(total * total + _NORMALIZATION_ALPHA)))
+
+
+def _exclamation_emphasis(text: str, total: float) -> float:
+    emphasis = min(text.count("!"), _MAX_EXCLAMATIONS) * _EXCLAMATION_INCREMENT
+    return math.copysign(emphasis, total) if total else 0.0
+
+
+def _read_json(path: Path) -> dict:
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@functools.lru_cache(maxsize=1)
+def _emoji_valences() -> dict[str, float]:
+    return _read_json(_DATA / "emoji.json")["emoji"]
+
+
+def emoji_score(text: str) -> float:
+    """Sentiment from emoji and emoticons only: the fallback for languages without a lexicon."""
+    valences = _emoji_valences()
+    total = sum(valences.get(token, 0.0) for token in _TOKEN.findall(text))
+    return _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
+
+
+def lexicon_languages() -> tuple[str, ...]:
+    """Languages with a lexicon file, English (VADER) included."""
+    return tuple(sorted(path.stem for path in _DATA.glob("*.json") if len(path.stem) == 2))
+
+
+class _Stems:
+    """Entries ending in ``*`` match any word they begin; the longest stem wins."""
+
+    def __init__(self, entries: dict):
+        self._stems = {key[:-1]: value for key, value in entries.items() if key.endswith("*")}
+        self._longest = max(map(len, self._stems), default=0)
+
+    def all(self, word: str) -> list:
+        """Values of every stem that begins ``word``, longest stem first."""
+        stems = self._stems
+        return [stems[word[:end]] for end in range(min(len(word), self._longest), 0, -1) if word[:end] in stems]
+
+    def get(self, word: str):
+        for end in range(min(len(word), self._longest), _MIN_STEM - 1, -1):
+            value = self._stems.get(word[:end])
+            if value is not None:
+                return value
+        return None
+
+    def matches(self, word: str) -> bool:
+        return self.get(word) is not None
+
+
+class LexiconScorer:
+    """VADER's rules over one language's lexicon file."""
+
+    def __init__(self, language: str, lexicon: dict, common_words: dict[str, float]):
+        self.language = language
+        words = {**common_words, **lexicon["words"]}
+        self._words = {key: value for key, value in words.items() if not key.endswith("*")}
+        self._stems = _Stems(words)
+        negators = lexicon.get("negators", [])
+        self._negators = _Stems({word: 1.0 for word in negators})
+        self._exact_negators = frozenset(word for word in negators if not word.endswith("*"))
+        self._post_negators = _Stems({word: 1.0 for word in lexicon.get("post_negators", [])})
+        self._negation_prefixes = tuple(lexicon.get("negation_prefixes", []))
+        self._boosters: dict[str, float] = lexicon.get("boosters", {})
+        self._contrast = frozenset(lexicon.get("contrast", []))
+        self._lemmatize = bool(lexicon.get("lemmatize", False))
+        # spelling variants folded before lookup, e.g. Arabic yeh/kaf typed in Persian text
+        self._characters = str.maketrans(lexicon.get("character_map", {}))
+        # phrases indexed by their first word (a stem: exact words are checked when matching)
+        phrases_by_start: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        for phrase, value in sorted(lexicon.get("phrases", {}).items(), key=lambda item: -len(item[0].split())):
+            parts = tuple(phrase.lower().split())
+            phrases_by_start.setdefault(parts[0].rstrip("*") + "*", []).append((parts, value))
+        self._phrases = _Stems(phrases_by_start)
+        self._valence_cache: dict[str, float | None] = {}
+        self._emoji = _emoji_valences()
+
+    # ------------------------------------------------------------ lookup
+
+    def _lemma(self, word: str) -> str:
+        import simplemma
+
+        return simplemma.lemmatize(word, lang=self.language)
+
+    def _plain_valence(self, word: str) -> float | None:
+        value = self._words.get(word)
+        if value is None:
+            value = self._stems.get(word)
+        if value is None and self._lemmatize:
+            lemma = self._lemma(word)
+            if lemma != word:
+                value = self._words.get(lemma)
+                if value is None:
+                    value = self._stems.get(lemma)
+        return value
+
+    def valence(self, word: str) -> float | None:
+        """Valence of a lower-cased word, ``None`` if it carries none.  Cached: vocabularies are small."""
+        if word in self._valence_cache:
+            return self._valence_cache[word]
+        value = self._plain_valence(word)
+        if value is None:
+            for prefix in self._negation_prefixes:  # Czech "nefunguje", Persian "نمی‌خواهم"
+                if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
+                    base = self._plain_valence(word[len(prefix) :])
+                    if base is not None:
+                        value = base * _NEGATION_SCALAR
+                        break
+        if len(self._valence_cache) > 200_000:  # bounded for long-running workers
+            self._valence_cache.clear()
+        self._valence_cache[word] = value
+        return value
+
+    def _is_negator(self, word: str) -> bool:
+        return word in self._exact_negators or self._negators.matches(word)
+
+    def _phrase_at(self, words: list[str], index: int) -> tuple[int, float] | None:
+        """``(length, valence)`` of the longest phrase starting at ``words[index]``."""
+        for candidates in self._phrases.all(words[index]):
+            for parts, value in candidates:
+                end = index + len(parts)
+                if end <= len(words) and all(
+                    word.startswith(part[:-1]) if part.endswith("*") else word == part
+                    for word, part in zip(words[index:end], parts, strict=True)
+                ):
+                    return len(parts), value
+        return None
+
+    # ------------------------------------------------------------ scoring
+
+    def score(self, text: str) -> float:
+        tokens = _TOKEN.findall(text.translate(self._characters))
+        words = [token.lower() for token in tokens]
+        shouting_allowed = not text.isupper()
+        valences: list[float] = []
+        contrast_at = -1
+        index = 0
+        while index < len(words):
+            word = words[index]
+            span = 1
+            if word in self._emoji:
+                valences.append(self._emoji[word])
+                index += 1
+                continue
+            if word in self._contrast:
+                contrast_at = len(valences)
+            if word in self._boosters:  # intensifiers only modify the next words
+                index += 1
+                continue
+            phrase = self._phrase_at(words, index)
+            if phrase:
+                span, value = phrase
+            else:
+                value = self.valence(word)
+            if value is None or not value:
+                index += span
+                continue
+            if shouting_allowed and tokens[index].isupper() and len(tokens[index]) > 1:
+                value += math.copysign(_CAPS_INCREMENT, value)
+            for distance, decay in ((1, 1.0), (2, 0.95)):
+                boost = self._boosters.get(words[index - distance]) if index - distance >= 0 else None
+                if boost:
+                    value += math.copysign(boost * decay, value)
+            if any(self._is_negator(w) for w in words[max(0, index - _NEGATION_WINDOW) : index]):
+                value *= _NEGATION_SCALAR
+            after = words[index + span : index + span + _POST_NEGATION_WINDOW]
+            if any(self._post_negators.matches(w) for w in after):
+                value *= _NEGATION_SCALAR
+            valences.append(value)
+            index += span
+        if contrast_at > 0:
+            valences = [v * _BEFORE_CONTRAST for v in valences[:contrast_at]] + [
+                v * _AFTER_CONTRAST for v in valences[contrast_at:]
+            ]
+        total = sum(valences)
+        return _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
+
+
+class _EnglishScorer:
+    """vaderSentiment, extended with service vocabulary; phrases become single lexicon tokens."""
+
+    def __init__(self, lexicon: dict):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self._vader = SentimentIntensityAnalyzer()
+        for word, value in lexicon["words"].items():  # VADER's own human-rated valences take precedence
+            self._vader.lexicon.setdefault(word.lower(), value)
+        self._phrase_tokens: dict[str, str] = {}
+        for number, (phrase, value) in enumerate(lexicon.get("phrases", {}).items()):
+            token = f"phrase{number}x"
+            self._phrase_tokens[phrase.lower()] = token
+            self._vader.lexicon[token] = value
+        alternatives = "|".join(re.escape(p) for p in sorted(self._phrase_tokens, key=len, reverse=True))
+        self._phrases = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if alternatives else None
+
+    def score(self, text: str) -> float:
+        if self._phrases is not None:
+            text = self._phrases.sub(lambda match: self._phrase_tokens[match.group(0).lower()], text)
+        return self._vader.polarity_scores(text)["compound"]
+
+
+@functools.cache
+def scorer_for(language: str) -> LexiconScorer | _EnglishScorer | None:
+    """The (cached, shared) scorer of ``language``; ``None`` when it has no lexicon."""
+    path = _DATA / f"{language}.json"
+    if len(language) != 2 or not path.is_file():
+        return None
+    lexicon = _read_json(path)
+    if language == "en":
+        return _EnglishScorer(lexicon)
+    return LexiconScorer(language, lexicon, _read_json(_DATA / "common.json")["words"])
+
+
+def sentiment(text: str, language: str) -> tuple[float, str, bool]:
+    """``(score, label, supported)`` of normalised ``text`` written in ``language``."""
+    scorer = scorer_for(language)
+    score = emoji_score(text) if scorer is None else scorer.score(text)
+    score = round(score, 4)
+    return score, label_for(score), scorer is not None
