@@ -71,7 +71,7 @@ class SocialCrmPost(models.Model):
         index=True,
     )
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
-    lead_id = fields.Many2one("crm.lead", string="Lead", index="btree_not_null", ondelete="set null")
+    lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
 
     _external_id_unique = models.Constraint(
         "UNIQUE(account_id, external_id)",

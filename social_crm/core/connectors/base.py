@@ -228,12 +228,11 @@ def retry_after(response: requests.Response, default_seconds: int = 60) -> datet
     now = datetime.now(timezone.utc)
     if value.isdigit():
         return now + timedelta(seconds=int(value))
-    if value:
-        try:
-            return parsedate_to_datetime(value).astimezone(timezone.utc)
-        except (TypeError, ValueError):
-            pass
-    return now + timedelta(seconds=default_seconds)
+    try:
+        return parsedate_to_datetime(value).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        # absent or unreadable: wait the default rather than hammer the network
+        return now + timedelta(seconds=default_seconds)
 
 
 def ensure_text_length(connector: Connector, text: str) -> str:
