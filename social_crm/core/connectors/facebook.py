@@ -1,0 +1,96 @@
+"""Facebook Page connector (Meta Graph API; shared machinery in ``_graph``).
+
+Streams: ``mentions`` are posts the Page is tagged in (``/{page-id}/tagged``);
+``comments`` are the comments and replies on the Page's recent posts (or on
+the post ids listed in ``stream.query``), newest first; ``messages`` are
+Messenger conversations.  Replies answer comments (a reply to a reply goes to
+its top-level comment, as Facebook nests only one level) and messages (Send
+API, only within 24 h of the person's last message).  ``publish`` posts to the
+Page feed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ..types import Author, NormalizedPost
+from ._graph import GraphConnector, _as_dict, _text
+from ._parse import optional_str, parse_datetime, required_str
+from .base import ensure_text_length
+
+_COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id},like_count,comment_count,permalink_url"
+
+
+def _author(item: dict) -> Author:
+    sender = _as_dict(item.get("from"))
+    return Author(external_id=required_str(sender, "id"), handle=optional_str(sender, "name") or sender["id"],
+                  display_name=optional_str(sender, "name"))
+
+
+class FacebookConnector(GraphConnector):
+    network = "facebook"
+    label = "Facebook"
+    max_text_length = 8000
+    can_publish = True
+    comments_newest_first = True
+    oauth_scopes = (
+        "pages_show_list",
+        "pages_read_engagement",
+        "pages_read_user_content",
+        "pages_manage_engagement",
+        "pages_manage_posts",
+        "pages_manage_metadata",
+        "pages_messaging",
+    )
+
+    def check_connection(self) -> str:
+        return optional_str(self._call("GET", f"/{self.page_id()}", params={"fields": "id,name"}), "name")
+
+    def mentions_edge(self) -> tuple[str, dict]:
+        return f"/{self.page_id()}/tagged", {"fields": "id,message,created_time,from,permalink_url"}
+
+    def mention_post(self, item: dict) -> NormalizedPost:
+        return NormalizedPost(
+            external_id=required_str(item, "id"),
+            author=_author(item),
+            text=_text(item, "message"),
+            created_at=parse_datetime(item.get("created_time")),
+            kind="mention",
+            url=optional_str(item, "permalink_url"),
+            thread_external_id=item["id"],
+            metrics=self.metrics(item),
+        )
+
+    def recent_parents(self) -> list[str]:
+        items, _after = self._edge(f"/{self.page_id()}/feed", {"fields": "id", "limit": self.recent_posts})
+        return [optional_str(_as_dict(item), "id") for item in items if optional_str(_as_dict(item), "id")]
+
+    def comments_edge(self, parent: str) -> tuple[str, dict]:
+        return f"/{parent}/comments", {"filter": "stream", "order": "reverse_chronological", "fields": _COMMENT_FIELDS}
+
+    def comment_post(self, item: dict, parent: str) -> NormalizedPost:
+        return NormalizedPost(
+            external_id=required_str(item, "id"),
+            author=_author(item),
+            text=_text(item, "message"),
+            created_at=parse_datetime(item.get("created_time")),
+            kind="comment",
+            url=optional_str(item, "permalink_url"),
+            parent_external_id=optional_str(_as_dict(item.get("parent")), "id") or parent,
+            thread_external_id=parent,
+            metrics=self.metrics(item),
+        )
+
+    def reply_target(self, parent: NormalizedPost) -> tuple[str, str]:
+        target = parent.parent_external_id if self.is_nested_reply(parent) else parent.external_id
+        return f"/{target}/comments", target
+
+    def publish(self, text: str) -> NormalizedPost:
+        ensure_text_length(self, text)
+        body = self._call("POST", f"/{self.page_id()}/feed", data={"message": text})
+        post_id = required_str(body, "id")
+        return NormalizedPost(external_id=post_id, author=self._our_author(), text=text,
+                              created_at=datetime.now(timezone.utc), kind="post", thread_external_id=post_id)
+
+
+CONNECTOR = FacebookConnector
