@@ -19,7 +19,10 @@ COMPLAINT, QUESTION, PURCHASE_INTENT, PRAISE, OTHER = "complaint", "question", "
 INTENTS = (COMPLAINT, QUESTION, PURCHASE_INTENT, PRAISE, OTHER)
 #: when two intents score the same, the one a service agent must act on first wins
 _PRIORITY = (COMPLAINT, PURCHASE_INTENT, QUESTION, PRAISE)
-_KEYWORD_WEIGHT = {COMPLAINT: 2.0, PURCHASE_INTENT: 2.5, QUESTION: 1.0, PRAISE: 2.0}
+# Points per keyword hit.  A purchase keyword outweighs the question form it often takes
+# ("Do you have it in size 42?"), so its one hit beats a question mark plus interrogatives.
+_COMPLAINT_HIT, _PURCHASE_HIT, _PRAISE_HIT = 2.0, 2.5, 2.0
+_QUESTION_FORM, _QUESTION_FORM_AND_MARK = 2.0, 2.5
 _MIN_SCORE = 2.0
 _QUESTION_MARKS = ("?", "؟")
 
@@ -71,19 +74,37 @@ class IntentClassifier:
 
     def classify(self, text: str, language: str, sentiment_score: float) -> str:
         lowered = text.lower()
-        patterns = self._patterns.get(language, {})
-        scores = {intent: _KEYWORD_WEIGHT[intent] * len(found.findall(lowered)) for intent, found in patterns.items()}
-        for intent in _PRIORITY:
-            scores.setdefault(intent, 0.0)
-        if any(mark in text for mark in _QUESTION_MARKS):
-            scores[QUESTION] += 2.0
-        if sentiment_score <= -0.5:
-            scores[COMPLAINT] += 2.0
-        elif sentiment_score < -0.05:
-            scores[COMPLAINT] += 1.0
-        if sentiment_score >= 0.5:
-            scores[PRAISE] += 1.0
-        elif sentiment_score < -0.3:  # thanks in an angry post is sarcasm or politeness, not praise
-            scores[PRAISE] = 0.0
+        hits = {intent: len(found.findall(lowered)) for intent, found in self._patterns.get(language, {}).items()}
+        has_mark = any(mark in text for mark in _QUESTION_MARKS)
+        has_question_words = hits.get(QUESTION, 0) > 0
+        scores = {
+            COMPLAINT: _COMPLAINT_HIT * hits.get(COMPLAINT, 0) + _complaint_tone(sentiment_score),
+            PURCHASE_INTENT: _PURCHASE_HIT * hits.get(PURCHASE_INTENT, 0),
+            QUESTION: _QUESTION_FORM_AND_MARK
+            if has_mark and has_question_words
+            else _QUESTION_FORM
+            if has_mark or has_question_words
+            else 0.0,
+            # thanks in an angry post is sarcasm or politeness, not praise
+            PRAISE: 0.0
+            if sentiment_score <= -0.3
+            else _PRAISE_HIT * hits.get(PRAISE, 0) + _praise_tone(sentiment_score),
+        }
         best = max(_PRIORITY, key=lambda intent: (scores[intent], -_PRIORITY.index(intent)))
         return best if scores[best] >= _MIN_SCORE else OTHER
+
+
+def _complaint_tone(score: float) -> float:
+    """Clearly negative posts are complaints even without a keyword; clearly positive ones rarely are."""
+    if score <= -0.3:
+        return 2.0
+    if score < -0.05:
+        return 1.0
+    return -1.0 if score >= 0.3 else 0.0
+
+
+def _praise_tone(score: float) -> float:
+    """A clearly positive post to a brand is praise even without a keyword."""
+    if score >= 0.5:
+        return 2.0
+    return 0.5 if score > 0.05 else 0.0

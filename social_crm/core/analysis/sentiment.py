@@ -38,6 +38,8 @@ _NEGATION_WINDOW = 3
 _POST_NEGATION_WINDOW = 2
 _BEFORE_CONTRAST, _AFTER_CONTRAST = 0.5, 1.5
 _MIN_STEM = 3
+#: negation does not reach across these
+_CLAUSE_BREAKS = frozenset(',.;:!?()"،؛؟')
 
 _EMOTICON = r"(?:[:;=8][\-^']?[()\[\]DPp/\\|*]+|<3|</3)"
 # words may hold apostrophes, hyphens and Persian's zero-width non-joiner
@@ -84,26 +86,32 @@ def lexicon_languages() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in _DATA.glob("*.json") if len(path.stem) == 2))
 
 
-class _Stems:
-    """Entries ending in ``*`` match any word they begin; the longest stem wins."""
+class _Entries:
+    """Lexicon entries: whole words, or stems (entries ending in ``*``) matching any word they begin."""
 
     def __init__(self, entries: dict):
+        self._exact = {key: value for key, value in entries.items() if not key.endswith("*")}
         self._stems = {key[:-1]: value for key, value in entries.items() if key.endswith("*")}
         self._longest = max(map(len, self._stems), default=0)
 
-    def all(self, word: str) -> list:
-        """Values of every stem that begins ``word``, longest stem first."""
-        stems = self._stems
-        return [stems[word[:end]] for end in range(min(len(word), self._longest), 0, -1) if word[:end] in stems]
-
-    def get(self, word: str):
-        for end in range(min(len(word), self._longest), _MIN_STEM - 1, -1):
+    def get(self, word: str, min_stem: int = _MIN_STEM):
+        """The whole-word entry, else the longest stem of at least ``min_stem`` characters; ``None`` if none."""
+        value = self._exact.get(word)
+        if value is not None:
+            return value
+        for end in range(min(len(word), self._longest), min_stem - 1, -1):
             value = self._stems.get(word[:end])
             if value is not None:
                 return value
         return None
 
-    def matches(self, word: str) -> bool:
+    def all(self, word: str) -> list:
+        """Every entry matching ``word``: the whole-word one first, then stems, longest first."""
+        found = [self._exact[word]] if word in self._exact else []
+        stems = self._stems
+        return found + [stems[word[:end]] for end in range(min(len(word), self._longest), 0, -1) if word[:end] in stems]
+
+    def __contains__(self, word: str) -> bool:
         return self.get(word) is not None
 
 
@@ -112,25 +120,21 @@ class LexiconScorer:
 
     def __init__(self, language: str, lexicon: dict, common_words: dict[str, float]):
         self.language = language
-        words = {**common_words, **lexicon["words"]}
-        self._words = {key: value for key, value in words.items() if not key.endswith("*")}
-        self._stems = _Stems(words)
-        negators = lexicon.get("negators", [])
-        self._negators = _Stems({word: 1.0 for word in negators})
-        self._exact_negators = frozenset(word for word in negators if not word.endswith("*"))
-        self._post_negators = _Stems({word: 1.0 for word in lexicon.get("post_negators", [])})
+        self._words = _Entries({**common_words, **lexicon["words"]})
+        self._negators = _Entries(dict.fromkeys(lexicon.get("negators", []), True))
+        self._post_negators = _Entries(dict.fromkeys(lexicon.get("post_negators", []), True))
         self._negation_prefixes = tuple(lexicon.get("negation_prefixes", []))
         self._boosters: dict[str, float] = lexicon.get("boosters", {})
         self._contrast = frozenset(lexicon.get("contrast", []))
         self._lemmatize = bool(lexicon.get("lemmatize", False))
         # spelling variants folded before lookup, e.g. Arabic yeh/kaf typed in Persian text
         self._characters = str.maketrans(lexicon.get("character_map", {}))
-        # phrases indexed by their first word (a stem: exact words are checked when matching)
+        # phrases indexed by their first word, longest phrase first
         phrases_by_start: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         for phrase, value in sorted(lexicon.get("phrases", {}).items(), key=lambda item: -len(item[0].split())):
             parts = tuple(phrase.lower().split())
-            phrases_by_start.setdefault(parts[0].rstrip("*") + "*", []).append((parts, value))
-        self._phrases = _Stems(phrases_by_start)
+            phrases_by_start.setdefault(parts[0], []).append((parts, value))
+        self._phrases = _Entries(phrases_by_start)
         self._valence_cache: dict[str, float | None] = {}
         self._emoji = _emoji_valences()
 
@@ -141,41 +145,54 @@ class LexiconScorer:
 
         return simplemma.lemmatize(word, lang=self.language)
 
-    def _plain_valence(self, word: str) -> float | None:
+    def _listed_valence(self, word: str) -> float | None:
+        """Valence of ``word`` or, failing that, of its lemma."""
         value = self._words.get(word)
-        if value is None:
-            value = self._stems.get(word)
         if value is None and self._lemmatize:
             lemma = self._lemma(word)
             if lemma != word:
                 value = self._words.get(lemma)
-                if value is None:
-                    value = self._stems.get(lemma)
         return value
 
     def valence(self, word: str) -> float | None:
         """Valence of a lower-cased word, ``None`` if it carries none.  Cached: vocabularies are small."""
         if word in self._valence_cache:
             return self._valence_cache[word]
-        value = self._plain_valence(word)
+        value = self._words.get(word)
         if value is None:
-            for prefix in self._negation_prefixes:  # Czech "nefunguje", Persian "نمی‌خواهم"
+            # negated verbs (Czech "nezklamali", Persian "نمی‌خواهم") before lemmas, which drop the negation
+            for prefix in self._negation_prefixes:
                 if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                    base = self._plain_valence(word[len(prefix) :])
+                    base = self._listed_valence(word[len(prefix) :])
                     if base is not None:
                         value = base * _NEGATION_SCALAR
                         break
+        if value is None:
+            value = self._listed_valence(word)
         if len(self._valence_cache) > 200_000:  # bounded for long-running workers
             self._valence_cache.clear()
         self._valence_cache[word] = value
         return value
 
-    def _is_negator(self, word: str) -> bool:
-        return word in self._exact_negators or self._negators.matches(word)
+    def _negated(self, words: list[str], start: int, end: int) -> bool:
+        """Whether a negator governs ``words[start:end]``: before it, or after it, within its clause."""
+        negated = False
+        for word in reversed(words[max(0, start - _NEGATION_WINDOW) : start]):
+            if word in _CLAUSE_BREAKS:
+                break
+            if word in self._negators:
+                negated = True
+                break
+        for word in words[end : end + _POST_NEGATION_WINDOW]:
+            if word in _CLAUSE_BREAKS:
+                break
+            if word in self._post_negators:
+                return not negated  # a second negation cancels the first
+        return negated
 
     def _phrase_at(self, words: list[str], index: int) -> tuple[int, float] | None:
         """``(length, valence)`` of the longest phrase starting at ``words[index]``."""
-        for candidates in self._phrases.all(words[index]):
+        for candidates in self._phrases.all(words[index]):  # whole-word starts, then stems
             for parts, value in candidates:
                 end = index + len(parts)
                 if end <= len(words) and all(
@@ -220,10 +237,7 @@ class LexiconScorer:
                 boost = self._boosters.get(words[index - distance]) if index - distance >= 0 else None
                 if boost:
                     value += math.copysign(boost * decay, value)
-            if any(self._is_negator(w) for w in words[max(0, index - _NEGATION_WINDOW) : index]):
-                value *= _NEGATION_SCALAR
-            after = words[index + span : index + span + _POST_NEGATION_WINDOW]
-            if any(self._post_negators.matches(w) for w in after):
+            if self._negated(words, index, index + span):
                 value *= _NEGATION_SCALAR
             valences.append(value)
             index += span
@@ -242,8 +256,10 @@ class _EnglishScorer:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self._vader = SentimentIntensityAnalyzer()
-        for word, value in lexicon["words"].items():  # VADER's own human-rated valences take precedence
+        for word, value in lexicon["words"].items():  # VADER's own human-rated valences take precedence...
             self._vader.lexicon.setdefault(word.lower(), value)
+        # ...except for words that are neutral in service conversations ("credit card", "loyalty points")
+        self._vader.lexicon.update(lexicon.get("domain_overrides", {}))
         self._phrase_tokens: dict[str, str] = {}
         for number, (phrase, value) in enumerate(lexicon.get("phrases", {}).items()):
             token = f"phrase{number}x"
