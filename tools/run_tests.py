@@ -103,7 +103,7 @@ def free_port() -> int:
 def run_odoo(database: str, logfile: Path, *args: str) -> subprocess.CompletedProcess:
     import odoo
 
-    addons = [str(Path(odoo.__file__).parent / "addons"), str(ROOT)]
+    addons = [str(Path(odoo.__path__[0]) / "addons"), str(ROOT)]
     command = [
         sys.executable, "-m", "odoo", "server", "-d", database, f"--addons-path={','.join(addons)}",
         "--http-interface=127.0.0.1", f"--http-port={free_port()}", "--stop-after-init",
@@ -166,7 +166,7 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
 
     run(
         [sys.executable, "-m", "odoo", "shell", "-d", database, "--no-http", f"--logfile={logfile}",
-         f"--addons-path={Path(odoo.__file__).parent / 'addons'},{ROOT}"],
+         f"--addons-path={Path(odoo.__path__[0]) / 'addons'},{ROOT}"],
         input=uninstall, capture_output=True,
     )  # fmt: skip
     tally.check("Odoo: module uninstalled", module_state(database) == "uninstalled")

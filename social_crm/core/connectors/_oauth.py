@@ -150,7 +150,7 @@ class OAuth2Connector(Connector):
     def check_response(self, response: requests.Response) -> None:
         if response.status_code == 401:
             raise TokenRejected(f"{self.label}: the access token was refused (HTTP 401)")
-        super().check_response(response)
+        return super().check_response(response)
 
     # -- internals -------------------------------------------------------------
     def _client_id(self) -> str:
