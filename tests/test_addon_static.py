@@ -1,0 +1,87 @@
+"""Static checks of the addon that need no Odoo: its manifest, data files,
+views, access rights, and the rule that the core never imports Odoo."""
+
+import ast
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+ADDON = Path(__file__).resolve().parents[1] / "social_crm"
+MANIFEST = ast.literal_eval((ADDON / "__manifest__.py").read_text())
+XML_FILES = sorted(ADDON.rglob("*.xml"))
+
+
+def model_names():
+    """``_name`` of every model the addon defines (not those it inherits)."""
+    names = set()
+    for path in (ADDON / "models").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_name" for t in node.targets):
+                names.add(node.value.value)
+    return names
+
+
+def test_manifest_follows_oca_conventions():
+    assert re.fullmatch(r"19\.0\.\d+\.\d+\.\d+", MANIFEST["version"])
+    assert MANIFEST["license"] == "LGPL-3"
+    assert {"crm", "mail", "utm", "helpdesk_mgmt"} <= set(MANIFEST["depends"])
+    for key in ("name", "summary", "author", "website", "category"):
+        assert MANIFEST.get(key), key
+
+
+@pytest.mark.parametrize("relative", MANIFEST["data"] + MANIFEST["demo"])
+def test_every_declared_file_exists(relative):
+    assert (ADDON / relative).is_file()
+
+
+def test_every_data_file_is_declared():
+    declared = set(MANIFEST["data"] + MANIFEST["demo"])
+    for folder in ("views", "data", "security", "demo", "wizards"):
+        for path in (ADDON / folder).glob("*"):
+            if path.suffix in (".xml", ".csv"):
+                assert str(path.relative_to(ADDON)) in declared, path
+
+
+@pytest.mark.parametrize("path", XML_FILES, ids=lambda p: str(p.relative_to(ADDON)))
+def test_views_use_odoo_19_syntax(path):
+    tree = etree.parse(str(path))
+    assert not tree.xpath("//tree"), "Odoo 19 calls it <list>"
+    assert not tree.xpath("//@attrs | //@states"), "use invisible=/readonly= expressions"
+
+
+def test_every_model_has_access_rights_for_users_and_managers():
+    with (ADDON / "security" / "ir.model.access.csv").open() as rights:
+        rows = list(csv.DictReader(rights))
+    for model in model_names():
+        model_ref = "model_" + model.replace(".", "_")
+        groups = {row["group_id:id"] for row in rows if row["model_id:id"] == model_ref}
+        assert {"group_social_crm_user", "group_social_crm_manager"} <= groups, model
+
+
+def test_every_company_bound_model_has_a_company_rule():
+    rules = etree.parse(str(ADDON / "security" / "social_crm_security.xml"))
+    ruled = {ref[len("model_"):] for ref in rules.xpath("//record[@model='ir.rule']/field[@name='model_id']/@ref")}
+    for model in model_names():
+        assert model.replace(".", "_") in ruled, model
+
+
+def test_every_model_module_is_imported():
+    imported = (ADDON / "models" / "__init__.py").read_text()
+    for path in (ADDON / "models").glob("*.py"):
+        if path.name != "__init__.py":
+            assert f"from . import {path.stem}\n" in imported, path.name
+
+
+def test_core_imports_without_odoo():
+    """The core is importable in a fresh interpreter where ``odoo`` cannot be imported."""
+    code = (
+        "import sys; sys.modules['odoo'] = None\n"
+        "import social_crm.core.connectors as c, social_crm.core.analysis\n"
+        "assert 'demo' in dict(c.available_networks())\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ADDON.parent, check=True)
