@@ -300,6 +300,14 @@ def signed(payload, secret="app-secret") -> WebhookRequest:
     return WebhookRequest("POST", {"X-Hub-Signature-256": f"sha256={digest}"}, {}, body)
 
 
+def test_pages_install_the_app_for_webhooks(api):
+    imitation, server = api
+    make(server).subscribe_webhooks()
+    assert imitation.posted[-1] == (f"/{PAGE_ID}/subscribed_apps", {"subscribed_fields": "feed,mention,messages"})
+    make(server, "instagram").subscribe_webhooks()
+    assert imitation.posted[-1] == (f"/{PAGE_ID}/subscribed_apps", {"subscribed_fields": "feed"})
+
+
 def test_verification_handshake(api):
     _imitation, server = api
     connector = make(server)

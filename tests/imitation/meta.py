@@ -181,6 +181,11 @@ class MetaImitation:
         self.posted.append(("/" + "/".join(parts), form or request.json()))
         if parts == [PAGE_ID, "messages"]:
             return self._send(request.json())
+        if parts == [PAGE_ID, "subscribed_apps"]:
+            fields = set(form.get("subscribed_fields", "").split(","))
+            if not fields <= {"feed", "mention", "messages", "message_edits"} or not fields - {""}:
+                return graph_error(400, 100, "(#100) Param subscribed_fields must be one of ...")
+            return Response.json({"success": True})
         message = form.get("message", "")
         if not message:
             return graph_error(400, 100, "(#100) The parameter message is required")

@@ -124,6 +124,8 @@ class GraphConnector(Connector):
     oauth_scopes: ClassVar[tuple[str, ...]] = ()
     #: the comments edge can be asked for newest first, so a poll may stop early
     comments_newest_first: ClassVar[bool] = False
+    #: Page fields :meth:`subscribe_webhooks` subscribes the app to
+    webhook_fields: ClassVar[tuple[str, ...]] = ("feed", "mention", "messages")
 
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
@@ -475,6 +477,14 @@ class GraphConnector(Connector):
         return bool(post.parent_external_id) and post.parent_external_id != post.thread_external_id
 
     # -- webhooks ---------------------------------------------------------------------
+    def subscribe_webhooks(self) -> None:
+        """Install the app on the Page so that Meta delivers its events to the app's webhook
+        (the callback URL and verify token are set once per app in the Meta dashboard)."""
+        body = self._call("POST", f"/{self.page_id()}/subscribed_apps",
+                          data={"subscribed_fields": ",".join(self.webhook_fields)})
+        if body.get("success") is not True:
+            raise ConnectorError(f"{self.label}: Meta did not confirm the webhook subscription")
+
     def webhook_handshake(self, request: WebhookRequest) -> WebhookResponse | None:
         if request.method.upper() != "GET" or request.query.get("hub.mode") is None:
             return None

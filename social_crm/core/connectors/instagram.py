@@ -42,6 +42,8 @@ class InstagramConnector(GraphConnector):
     max_text_length = 2200
     max_message_length = 1000
     messaging_platform = "instagram"
+    # Instagram events are chosen per app (object "instagram"); the Page only has to install the app
+    webhook_fields = ("feed",)
     oauth_scopes = (
         "instagram_basic",
         "instagram_manage_comments",
