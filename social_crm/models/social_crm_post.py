@@ -125,6 +125,8 @@ class SocialCrmPost(models.Model):
         if new_ids:
             self._link_parents(new_ids)
         self.invalidate_model()
+        authors = self.env["social.crm.profile"].browse(profile_id for profile_id, _partner in profiles.values())
+        authors._update_influence()
         return len(new_ids)
 
     def _analyse(self, company, text, language_hint, partner_lang):

@@ -1,7 +1,10 @@
+import json
 from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..core.analysis import influence_score
 
 
 class SocialCrmProfile(models.Model):
@@ -124,6 +127,33 @@ class SocialCrmProfile(models.Model):
                 profiles.write({"partner_id": partner_ids[0], "match_reason": "e-mail", "match_confidence": 1.0})
                 linked |= profiles
         return linked
+
+    def _update_influence(self):
+        """Score the profiles from the engagement their stored posts earned,
+        with one aggregate query and one update for the whole recordset."""
+        if not self:
+            return
+        totals = {
+            profile.id: (count, likes, replies, reposts)
+            for profile, count, likes, replies, reposts in self.env["social.crm.post"]._read_group(
+                [("profile_id", "in", self.ids), ("direction", "=", "incoming")],
+                ["profile_id"],
+                ["__count", "like_count:sum", "reply_count:sum", "repost_count:sum"],
+            )
+        }
+        rows = []
+        for profile in self:
+            posts, likes, replies, reposts = totals.get(profile.id, (0, 0, 0, 0))
+            result = influence_score(profile.followers, profile.verified, posts, likes, replies, reposts)
+            rows.append(SQL("(%s, %s, %s::jsonb)", profile.id, result.score, json.dumps(result.breakdown)))
+        self.env.cr.execute(
+            SQL(
+                """UPDATE social_crm_profile p SET influence_score = v.score, influence_breakdown = v.breakdown
+                     FROM (VALUES %s) AS v(id, score, breakdown) WHERE p.id = v.id""",
+                SQL(", ").join(rows),
+            )
+        )
+        self.invalidate_recordset(["influence_score", "influence_breakdown"])
 
     def action_view_posts(self):
         self.ensure_one()

@@ -57,6 +57,16 @@ class TestFetch(SocialCrmCase):
             )
             self.assertEqual(partner.social_complaint_count, len(posts.filtered(lambda p: p.intent == "complaint")))
 
+    def test_authors_get_an_influence_score_with_its_breakdown(self):
+        self.account._fetch()
+        profiles = self.env["social.crm.profile"].search([("company_id", "=", self.company.id)])
+        for profile in profiles:
+            self.assertAlmostEqual(profile.influence_score, sum(profile.influence_breakdown.values()), delta=0.2)
+        journalist = profiles.filtered(lambda p: p.followers >= 100000 and p.verified)
+        unknown = profiles.filtered(lambda p: p.followers < 100 and not p.verified)
+        self.assertTrue(journalist and unknown)
+        self.assertGreater(min(journalist.mapped("influence_score")), max(unknown.mapped("influence_score")))
+
     def test_an_edited_or_deleted_post_updates_the_stored_one(self):
         self.account._fetch()
         post = self.posts()[0]
