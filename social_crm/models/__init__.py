@@ -1,6 +1,7 @@
 from . import res_company
 from . import res_config_settings
 from . import social_crm_account
+from . import social_crm_credential
 from . import social_crm_stream
 from . import social_crm_profile
 from . import social_crm_post

@@ -13,8 +13,6 @@ from ..core.errors import AuthError, ConnectorError, RateLimited
 _logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "social_crm.group_social_crm_manager"
-#: credential keys kept in their own columns; any other key lives in ``extra_credentials``
-CREDENTIAL_COLUMNS = ("client_id", "client_secret", "access_token", "refresh_token", "webhook_secret")
 
 
 def to_naive_utc(moment):
@@ -63,14 +61,13 @@ class SocialCrmAccount(models.Model):
     stream_ids = fields.One2many("social.crm.stream", "account_id", string="Streams")
     post_count = fields.Integer(compute="_compute_post_count")
 
-    # Credentials: readable and writable by Social CRM managers only, never logged.
-    client_id = fields.Char(string="Client ID / App ID", groups=MANAGER_GROUP)
-    client_secret = fields.Char(string="Client Secret / App Secret", groups=MANAGER_GROUP)
-    access_token = fields.Char(groups=MANAGER_GROUP)
-    refresh_token = fields.Char(groups=MANAGER_GROUP)
-    token_expires_at = fields.Float(string="Token Expires At (epoch)", groups=MANAGER_GROUP)
-    webhook_secret = fields.Char(groups=MANAGER_GROUP, help="Secret or verify token that signs webhook deliveries.")
-    extra_credentials = fields.Json(groups=MANAGER_GROUP)
+    # Credentials: a model of their own that only Social CRM managers can read; never logged.
+    credential_ids = fields.One2many("social.crm.credential", "account_id", string="Credentials", groups=MANAGER_GROUP)
+    credential_keys_expected = fields.Char(
+        compute="_compute_credential_keys_expected",
+        string="Credentials Needed",
+        help="The credentials this network's connector reads.",
+    )
 
     @api.model
     def _selection_network(self):
@@ -83,26 +80,32 @@ class SocialCrmAccount(models.Model):
         for account in self:
             account.post_count = counts.get(account, 0)
 
+    @api.depends("network")
+    def _compute_credential_keys_expected(self):
+        for account in self:
+            connector = get_connector_class(account.network) if account.network else None
+            account.credential_keys_expected = ", ".join(connector.credential_fields) if connector else False
+
     # -- connector ---------------------------------------------------------
     def _credentials(self):
         self.ensure_one()
-        account = self.sudo()
-        credentials = dict(account.extra_credentials or {})
-        credentials.update({key: account[key] for key in CREDENTIAL_COLUMNS if account[key]})
-        if account.token_expires_at:
-            credentials["expires_at"] = account.token_expires_at
-        return credentials
+        Credential = self.env["social.crm.credential"]
+        return {line.key: Credential._coerce(line.key, line.value) for line in self.sudo().credential_ids}
 
     def _save_credentials(self, credentials):
         """Persist credentials a connector refreshed (rotating refresh tokens
         must be saved at once or the account is locked out)."""
         self.ensure_one()
-        credentials = dict(credentials)
-        values = {key: credentials.pop(key) or False for key in CREDENTIAL_COLUMNS if key in credentials}
-        if "expires_at" in credentials:
-            values["token_expires_at"] = credentials.pop("expires_at") or 0.0
-        values["extra_credentials"] = credentials or False
-        self.sudo().write(values)
+        lines = {line.key: line for line in self.sudo().credential_ids}
+        new_lines = []
+        for key, value in credentials.items():
+            text = "" if value is None else str(value)
+            if key in lines:
+                if lines[key].value != text:
+                    lines[key].value = text
+            else:
+                new_lines.append({"account_id": self.id, "key": key, "value": text})
+        self.env["social.crm.credential"].sudo().create(new_lines)
 
     def _connector(self):
         self.ensure_one()

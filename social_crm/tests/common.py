@@ -43,7 +43,7 @@ class SocialCrmCase(TransactionCase):
                 "handle": "@nordlight",
                 "external_id": "demo-brand",
                 "company_id": cls.company.id,
-                "access_token": "secret-token-value",
+                "credential_ids": [(0, 0, {"key": "access_token", "value": "secret-token-value"})],
             }
         )
         cls.streams = cls.env["social.crm.stream"].create(

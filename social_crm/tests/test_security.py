@@ -30,16 +30,18 @@ class TestSecurity(SocialCrmCase):
         account = self.account.with_user(self.user_a)
         self.assertEqual(account.name, "Test Demo Account")
         with self.assertRaises(AccessError):
-            account.read(["access_token"])
+            account.read(["credential_ids"])
         with self.assertRaises(AccessError):
-            account.search_read([("id", "=", account.id)], ["client_secret"])
-        self.assertNotIn("access_token", account.fields_get())
+            self.env["social.crm.credential"].with_user(self.user_a).search([])
+        self.assertNotIn("credential_ids", account.fields_get())
 
     def test_manager_reads_and_writes_credentials(self):
         account = self.account.with_user(self.manager_a)
-        self.assertEqual(account.access_token, "secret-token-value")
-        account.write({"refresh_token": "new-refresh"})
-        self.assertEqual(account.refresh_token, "new-refresh")
+        self.assertEqual(account.credential_ids.mapped("value"), ["secret-token-value"])
+        self.account._save_credentials({"access_token": "rotated", "refresh_token": "new-refresh", "expires_at": 1.5})
+        self.assertEqual(
+            account._credentials(), {"access_token": "rotated", "refresh_token": "new-refresh", "expires_at": 1.5}
+        )
 
     def test_plain_user_cannot_change_accounts(self):
         with self.assertRaises(AccessError):

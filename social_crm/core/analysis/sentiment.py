@@ -37,6 +37,7 @@ _NORMALIZATION_ALPHA = 15.0
 _NEGATION_WINDOW = 3
 _POST_NEGATION_WINDOW = 2
 _BEFORE_CONTRAST, _AFTER_CONTRAST = 0.5, 1.5
+_CONCEDED = 0.5
 _MIN_STEM = 3
 #: negation does not reach across these
 _CLAUSE_BREAKS = frozenset(',.;:!?()"،؛؟')
@@ -124,6 +125,9 @@ class LexiconScorer:
         self._negators = _Entries(dict.fromkeys(lexicon.get("negators", []), True))
         self._post_negators = _Entries(dict.fromkeys(lexicon.get("post_negators", []), True))
         self._negation_prefixes = tuple(lexicon.get("negation_prefixes", []))
+        self._superlative_prefixes = tuple(lexicon.get("superlative_prefixes", []))  # Czech "nej-", Polish "naj-"
+        # "although": the clause it opens concedes a point, so it weighs less
+        self._concessive = tuple(tuple(words.split()) for words in lexicon.get("concessive", []))
         self._boosters: dict[str, float] = lexicon.get("boosters", {})
         self._contrast = frozenset(lexicon.get("contrast", []))
         self._lemmatize = bool(lexicon.get("lemmatize", False))
@@ -159,6 +163,12 @@ class LexiconScorer:
         if word in self._valence_cache:
             return self._valence_cache[word]
         value = self._words.get(word)
+        for prefix in self._superlative_prefixes if value is None else ():
+            if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
+                base = self._listed_valence(word[len(prefix) :])
+                if base is not None:
+                    value = base + math.copysign(_BOOST, base)
+                    break
         if value is None:
             # negated verbs (Czech "nezklamali", Persian "نمی‌خواهم") before lemmas, which drop the negation
             for prefix in self._negation_prefixes:
@@ -190,6 +200,10 @@ class LexiconScorer:
                 return not negated  # a second negation cancels the first
         return negated
 
+    @staticmethod
+    def _starts_any(words: list[str], index: int, sequences: tuple[tuple[str, ...], ...]) -> bool:
+        return any(tuple(words[index : index + len(sequence)]) == sequence for sequence in sequences)
+
     def _phrase_at(self, words: list[str], index: int) -> tuple[int, float] | None:
         """``(length, valence)`` of the longest phrase starting at ``words[index]``."""
         for candidates in self._phrases.all(words[index]):  # whole-word starts, then stems
@@ -210,10 +224,15 @@ class LexiconScorer:
         shouting_allowed = not text.isupper()
         valences: list[float] = []
         contrast_at = -1
+        conceding = False
         index = 0
         while index < len(words):
             word = words[index]
             span = 1
+            if word in _CLAUSE_BREAKS:
+                conceding = False
+            elif self._concessive and self._starts_any(words, index, self._concessive):
+                conceding = True
             if word in self._emoji:
                 valences.append(self._emoji[word])
                 index += 1
@@ -239,6 +258,8 @@ class LexiconScorer:
                     value += math.copysign(boost * decay, value)
             if self._negated(words, index, index + span):
                 value *= _NEGATION_SCALAR
+            if conceding:
+                value *= _CONCEDED
             valences.append(value)
             index += span
         if contrast_at > 0:
