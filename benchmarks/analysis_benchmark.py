@@ -84,17 +84,21 @@ def evaluate(analyzer: Analyzer, records: list[dict]) -> dict[str, dict[str, str
     }
 
 
-def posts_per_second(analyzer: Analyzer, texts: list[str], min_seconds: float = 2.0) -> float:
+def posts_per_second(analyzer: Analyzer, texts: list[str], min_seconds: float = 2.0) -> tuple[float, float]:
+    """(posts per CPU second, posts per wall-clock second) of the whole analysis, single-threaded.
+
+    CPU time is the fair measure on a shared machine; wall-clock time is shown beside it.
+    """
     for text in texts[:200]:  # warm caches and lazily loaded lexicons
         analyzer.analyse(text)
-    done, started = 0, time.perf_counter()
+    done, wall_started, cpu_started = 0, time.perf_counter(), time.process_time()
     while True:
         for text in texts:
             analyzer.analyse(text)
         done += len(texts)
-        elapsed = time.perf_counter() - started
-        if elapsed >= min_seconds:
-            return done / elapsed
+        wall = time.perf_counter() - wall_started
+        if wall >= min_seconds:
+            return done / (time.process_time() - cpu_started), done / wall
 
 
 def print_table(title: str, rows: dict[str, dict[str, str]]) -> None:
@@ -124,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         records = read_jsonl(path)
         all_texts.extend(record["text"] for record in records)
         print_table(f"{path.name} ({len(records)} posts)", evaluate(analyzer, records))
-    speed = posts_per_second(analyzer, all_texts, options.seconds)
-    print(f"\nspeed: {speed:,.0f} posts/s on one core (whole analysis, {len(all_texts)} posts, repeated)")
+    per_cpu_second, per_wall_second = posts_per_second(analyzer, all_texts, options.seconds)
+    print(
+        f"\nspeed: {per_cpu_second:,.0f} posts per CPU second on one core"
+        f" ({per_wall_second:,.0f} per wall-clock second); whole analysis of all {len(all_texts)} posts above, repeated"
+    )
     return 0
 
 

@@ -216,7 +216,9 @@ class LanguageDetector:
 
     def detect(self, text: str, hint: str = "", prior: str = "") -> tuple[str, float]:
         """Return ``(language, confidence)`` for normalised ``text``; ``("und", 0.0)`` when it cannot tell."""
-        text = unicodedata.normalize("NFC", text[:DETECTION_CHARS])
+        text = text[:DETECTION_CHARS]
+        if not unicodedata.is_normalized("NFC", text):  # decomposed letters would hide "ї" or "ě"
+            text = unicodedata.normalize("NFC", text)
         script, letters = _dominant_script(text)
         if not letters:
             return UNDETERMINED, 0.0
