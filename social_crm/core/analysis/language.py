@@ -30,6 +30,8 @@ SHORT_TEXT_WORDS = 3
 SHORT_TEXT_LETTERS = 12
 #: posterior a short text needs before we name its language
 SHORT_TEXT_MIN_CONFIDENCE = 0.9
+#: below this, a restricted detector checks that the text is not in a language outside the configured ones
+UNSURE_CONFIDENCE = 0.6
 #: how strongly a hint (network tag) and a prior (partner's language) tilt the odds
 HINT_WEIGHT = 4.0
 PRIOR_WEIGHT = 2.5
@@ -162,6 +164,10 @@ class _Py3LangidBackend:
     def probabilities(self, text: str) -> dict[str, float]:
         return dict(self._identifier.rank(text))
 
+    def best_of_all(self, text: str) -> str:
+        """The most likely language among all the model knows, configured or not."""
+        return _py3langid_model().classify(text)[0]
+
 
 class _LangdetectBackend:
     """Google's language-detection port; its random sampling is seeded for repeatable answers."""
@@ -195,6 +201,18 @@ class _LangdetectBackend:
             result[code] = result.get(code, 0.0) + language.prob
         return result
 
+    def best_of_all(self, text: str) -> str:
+        """The most likely language among all the model knows, configured or not."""
+        from langdetect.lang_detect_exception import LangDetectException
+
+        with self._lock:
+            detector = self._factory.create()
+        detector.append(text)
+        try:
+            return normalize_language_code(detector.detect())
+        except LangDetectException:
+            return UNDETERMINED
+
 
 _BACKENDS = {"py3langid": _Py3LangidBackend, "langdetect": _LangdetectBackend}
 
@@ -211,6 +229,7 @@ class LanguageDetector:
             requested = frozenset(filter(None, (normalize_language_code(code) for code in languages)))
         self._backend = _BACKENDS[self.name](requested)
         self.languages = requested & self._backend.languages if requested else self._backend.languages
+        self._restricted = self.languages != self._backend.languages
         if not self.languages:
             raise ValueError(f"none of the languages {languages!r} is known to {self.name}")
 
@@ -251,5 +270,12 @@ class LanguageDetector:
         confidence = odds[language] / total
         is_short = letters < SHORT_TEXT_LETTERS or len(text.split()) < SHORT_TEXT_WORDS
         if is_short and confidence < SHORT_TEXT_MIN_CONFIDENCE and not (language in expected and confidence >= 0.5):
+            return UNDETERMINED, 0.0
+        if (
+            confidence < UNSURE_CONFIDENCE
+            and self._restricted
+            and self._backend.best_of_all(text) not in self.languages
+        ):
+            # a French post for a company configured for English and Spanish: no configured language, no guess
             return UNDETERMINED, 0.0
         return language, round(confidence, 4)
