@@ -1,4 +1,5 @@
 import logging
+import secrets
 import zlib
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -63,6 +64,18 @@ class SocialCrmAccount(models.Model):
 
     # Credentials: a model of their own that only Social CRM managers can read; never logged.
     credential_ids = fields.One2many("social.crm.credential", "account_id", string="Credentials", groups=MANAGER_GROUP)
+    oauth_state = fields.Char(copy=False, groups=MANAGER_GROUP)
+    oauth_pending = fields.Json(copy=False, groups=MANAGER_GROUP, help="PKCE verifier kept until the callback.")
+    webhook_token = fields.Char(
+        copy=False,
+        readonly=True,
+        default=lambda self: secrets.token_urlsafe(24),
+        groups=MANAGER_GROUP,
+        help="Names this account in its webhook URL; deliveries are still checked by signature.",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", groups=MANAGER_GROUP)
+    uses_oauth = fields.Boolean(compute="_compute_network_features")
+    has_webhooks = fields.Boolean(compute="_compute_network_features")
     credential_keys_expected = fields.Char(
         compute="_compute_credential_keys_expected",
         string="Credentials Needed",
@@ -79,6 +92,22 @@ class SocialCrmAccount(models.Model):
         )
         for account in self:
             account.post_count = counts.get(account, 0)
+
+    _webhook_token_unique = models.Constraint("UNIQUE(webhook_token)", "Webhook tokens are unique.")
+
+    @api.depends("network")
+    def _compute_network_features(self):
+        for account in self:
+            connector = get_connector_class(account.network) if account.network else None
+            account.uses_oauth = bool(connector and connector.uses_oauth)
+            account.has_webhooks = bool(connector and connector.has_webhooks)
+
+    @api.depends("webhook_token")
+    def _compute_webhook_url(self):
+        base_url = self.get_base_url()
+        for account in self:
+            token = account.webhook_token
+            account.webhook_url = f"{base_url}/social_crm/webhook/{token}" if account.has_webhooks and token else False
 
     @api.depends("network")
     def _compute_credential_keys_expected(self):
@@ -135,6 +164,61 @@ class SocialCrmAccount(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _oauth_redirect_uri(self):
+        return f"{self.get_base_url()}/social_crm/oauth/callback"
+
+    def action_oauth_connect(self):
+        """Send the administrator to the network to grant access; the
+        callback comes back with ``state``, which must match."""
+        self.ensure_one()
+        state = secrets.token_urlsafe(32)
+        try:
+            url, kept = self._connector().authorization_url(self._oauth_redirect_uri(), state)
+        except (ConnectorError, NotImplementedError) as error:
+            raise UserError(self.env._("The connection cannot start: %(error)s", error=error)) from None
+        self.sudo().write({"oauth_state": state, "oauth_pending": kept})
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    def _oauth_finish(self, callback_url):
+        """Exchange the callback's code for tokens and store them."""
+        self.ensure_one()
+        account = self.sudo()
+        kept = dict(account.oauth_pending or {})
+        account.write({"oauth_state": False, "oauth_pending": False})
+        try:
+            credentials = self._connector().fetch_token(self._oauth_redirect_uri(), callback_url, kept)
+        except ConnectorError as error:
+            self._record_error(error)
+            raise UserError(self.env._("The network refused the connection: %(error)s", error=error)) from None
+        self._save_credentials(credentials)
+        self.write({"state": "connected", "last_error": False})
+
+    def action_disconnect(self):
+        """Revoke the token at the network and forget it; the app's own keys stay."""
+        for account in self:
+            try:
+                account._connector().revoke()
+            except ConnectorError as error:
+                _logger.info("Social account %s: revoking the token failed: %s", account.id, error)
+            account.sudo().credential_ids.filtered(
+                lambda line: line.key in ("access_token", "refresh_token", "expires_at")
+            ).unlink()
+            account.write({"state": "draft"})
+
+    def _stream_for_kind(self, kind):
+        """The active stream that a pushed post of ``kind`` belongs to, if any."""
+        stream_kind = {"mention": "mentions", "message": "messages", "comment": "comments"}.get(kind, "search")
+        return self.stream_ids.filtered(lambda stream: stream.active and stream.kind == stream_kind)[:1]
+
+    def _ingest_pushed(self, posts):
+        """Store posts a webhook delivered, each in the stream of its kind."""
+        self.ensure_one()
+        Post = self.env["social.crm.post"]
+        by_stream = {}
+        for post in posts:
+            by_stream.setdefault(self._stream_for_kind(post.kind), []).append(post)
+        return sum(Post._ingest(self, items, stream) for stream, items in by_stream.items())
 
     def action_disable(self):
         self.write({"state": "disabled"})

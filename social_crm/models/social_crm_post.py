@@ -101,12 +101,11 @@ class SocialCrmPost(models.Model):
 
     # -- ingestion -----------------------------------------------------------
     @api.model
-    def _ingest(self, stream, items):
-        """Store a page of normalised posts of ``stream`` and return how many
-        are new.  New posts are analysed and inserted in one statement whose
+    def _ingest(self, account, items, stream=None):
+        """Store a page of normalised posts of ``account`` (read by ``stream``,
+        or pushed by a webhook) and return how many are new.  New posts are analysed and inserted in one statement whose
         ON CONFLICT clause makes a post stored twice impossible, even with two
         workers; posts already stored are updated when edited or deleted."""
-        account = stream.account_id
         items = list({item.external_id: item for item in items}.values())
         if not items:
             return 0
@@ -120,7 +119,7 @@ class SocialCrmPost(models.Model):
         )
         stored = dict(self.env.cr.fetchall())
         new_items = [item for item in items if item.external_id not in stored]
-        new_ids = self._insert_new(stream, new_items, profiles)
+        new_ids = self._insert_new(account, stream, new_items, profiles)
         self._apply_changes({stored[item.external_id]: item for item in items if item.external_id in stored})
         if new_ids:
             self._link_parents(new_ids)
@@ -158,10 +157,9 @@ class SocialCrmPost(models.Model):
         "repost_count", "view_count", "state", "create_uid", "create_date", "write_uid", "write_date",
     )  # fmt: skip
 
-    def _insert_new(self, stream, items, profiles):
+    def _insert_new(self, account, stream, items, profiles):
         if not items:
             return []
-        account = stream.account_id
         company = account.company_id
         partner_ids = {partner_id for _profile_id, partner_id in profiles.values() if partner_id}
         partner_langs = dict(self.env["res.partner"].browse(partner_ids).mapped(lambda p: (p.id, p.lang)))
@@ -173,7 +171,7 @@ class SocialCrmPost(models.Model):
             own = bool(account.external_id) and item.author.external_id == account.external_id
             values = {
                 "account_id": account.id,
-                "stream_id": stream.id,
+                "stream_id": stream.id if stream else None,
                 "network": account.network,
                 "company_id": company.id,
                 "external_id": item.external_id,

@@ -67,7 +67,7 @@ class SocialCrmStream(models.Model):
                     "Stream %s skipped item %s: %s", self.id, skipped.external_id or "(no id)", skipped.reason
                 )
             with self.env.cr.savepoint():
-                stored = Post._ingest(self, page.posts)
+                stored = Post._ingest(self.account_id, page.posts, self)
                 self.write(
                     {
                         "cursor": page.cursor,

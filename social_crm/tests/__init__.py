@@ -2,3 +2,4 @@ from . import test_install
 from . import test_fetch
 from . import test_security
 from . import test_cron
+from . import test_controllers

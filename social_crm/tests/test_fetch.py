@@ -73,11 +73,11 @@ class TestFetch(SocialCrmCase):
         item = self.account._connector().fetch_page(post.stream_id._spec(), "").posts[0]
         post = self.posts().filtered(lambda p: p.external_id == item.external_id)
         edited = replace(item, text="Edited text")
-        self.env["social.crm.post"]._ingest(post.stream_id, [edited])
+        self.env["social.crm.post"]._ingest(self.account, [edited], post.stream_id)
         self.assertEqual(post.text, "Edited text")
         self.assertTrue(post.edited_date)
         deleted = replace(item, deleted=True)
-        self.env["social.crm.post"]._ingest(post.stream_id, [deleted])
+        self.env["social.crm.post"]._ingest(self.account, [deleted], post.stream_id)
         self.assertTrue(post.is_deleted)
         self.assertEqual(post.text, "Edited text", "a deleted post is kept")
         self.assertEqual(len(self.posts()), len(SAMPLE["posts"]))
@@ -86,7 +86,7 @@ class TestFetch(SocialCrmCase):
         stream = self.streams[0]
         parent = self.account._connector().fetch_page(stream._spec(), "").posts[0]
         reply = self.account._connector().reply(parent, "Thank you, we are on it.")
-        self.env["social.crm.post"]._ingest(stream, [reply])
+        self.env["social.crm.post"]._ingest(self.account, [reply], stream)
         stored = self.posts().filtered(lambda p: p.external_id == reply.external_id)
         self.assertEqual((stored.direction, stored.state), ("outgoing", "processed"))
 

@@ -23,7 +23,7 @@ class TestSecurity(SocialCrmCase):
             company_id=cls.company_b.id, company_ids=[cls.company_b.id],
         )  # fmt: skip
         cls.env["social.crm.post"]._ingest(
-            cls.streams[0], cls.account._connector().fetch_page(cls.streams[0]._spec(), "").posts
+            cls.account, cls.account._connector().fetch_page(cls.streams[0]._spec(), "").posts, cls.streams[0]
         )
 
     def test_plain_user_cannot_read_credentials(self):

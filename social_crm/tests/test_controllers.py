@@ -1,0 +1,106 @@
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestWebhooks(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {
+                "name": "Support bot",
+                "network": "telegram",
+                "credential_ids": [
+                    (0, 0, {"key": "bot_token", "value": "123:bot-token"}),
+                    (0, 0, {"key": "webhook_secret", "value": "hook-secret_1"}),
+                ],
+                "stream_ids": [(0, 0, {"name": "Messages", "kind": "messages"})],
+            }
+        )
+        cls.url = f"/social_crm/webhook/{cls.account.webhook_token}"
+
+    def deliver(self, update, secret="hook-secret_1"):  # noqa: S107 - a test secret
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return self.url_open(self.url, data=json.dumps(update), headers=headers)
+
+    def update(self, update_id, text):
+        return {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "from": {"id": 42, "is_bot": False, "first_name": "Jana", "username": "jana"},
+                "chat": {"id": 42, "type": "private"},
+                "date": 1763800000,
+                "text": text,
+            },
+        }
+
+    def posts(self):
+        return self.env["social.crm.post"].search([("account_id", "=", self.account.id)])
+
+    def test_a_signed_delivery_is_stored_once(self):
+        response = self.deliver(self.update(1, "Internet nefunguje už druhý den!"))
+        self.assertEqual((response.status_code, response.text), (200, "ok"))
+        self.assertEqual(len(self.posts()), 1)
+        self.assertEqual(self.posts().stream_id, self.account.stream_ids)
+        self.deliver(self.update(1, "Internet nefunguje už druhý den!"))
+        self.assertEqual(len(self.posts()), 1, "a repeated delivery is stored once")
+
+    def test_bad_or_missing_signature_stores_nothing(self):
+        self.assertEqual(self.deliver(self.update(2, "hello"), secret="wrong").status_code, 403)
+        self.assertEqual(self.deliver(self.update(3, "hello"), secret=None).status_code, 403)
+        self.assertFalse(self.posts())
+
+    def test_oversized_bodies_and_unknown_tokens_are_refused(self):
+        huge = self.update(4, "x" * 1_100_000)
+        self.assertEqual(self.deliver(huge).status_code, 413)
+        response = self.url_open("/social_crm/webhook/not-a-token", data="{}")
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.posts())
+
+
+@tagged("post_install", "-at_install")
+class TestOAuthCallback(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account = cls.env["social.crm.account"].create(
+            {
+                "name": "Brand on Mastodon",
+                "network": "mastodon",
+                "base_url": "https://mastodon.example",
+                "credential_ids": [
+                    (0, 0, {"key": "client_id", "value": "client"}),
+                    (0, 0, {"key": "client_secret", "value": "secret"}),
+                ],
+            }
+        )
+        cls.manager = new_test_user(cls.env, "social_oauth_manager", groups="social_crm.group_social_crm_manager")
+
+    def test_connect_sends_to_the_network_with_state_and_pkce(self):
+        action = self.account.action_oauth_connect()
+        query = parse_qs(urlsplit(action["url"]).query)
+        self.assertTrue(action["url"].startswith("https://mastodon.example/oauth/authorize"))
+        self.assertEqual(query["state"], [self.account.oauth_state])
+        self.assertEqual(query["code_challenge_method"], ["S256"])
+        self.assertIn("/social_crm/oauth/callback", query["redirect_uri"][0])
+
+    def test_a_mismatched_state_is_rejected(self):
+        self.account.action_oauth_connect()
+        self.authenticate("social_oauth_manager", "social_oauth_manager")
+        response = self.url_open("/social_crm/oauth/callback?state=forged&code=abc")
+        self.assertEqual(response.status_code, 400)
+        self.assertTrue(self.account.oauth_state, "the pending connection is untouched")
+        self.assertFalse(self.account.credential_ids.filtered(lambda line: line.key == "access_token"))
+
+    def test_the_callback_needs_a_manager(self):
+        new_test_user(self.env, "social_plain_user", groups="social_crm.group_social_crm_user")
+        self.account.action_oauth_connect()
+        self.authenticate("social_plain_user", "social_plain_user")
+        response = self.url_open(f"/social_crm/oauth/callback?state={self.account.oauth_state}&code=abc")
+        self.assertEqual(response.status_code, 403)
