@@ -5,6 +5,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.bluesky import APP_PASSWORD, OWN_DID, OWN_HANDLE, BlueskyImitation, author
 from tests.imitation.server import ImitationServer
 
@@ -29,15 +30,6 @@ def make_connector(server, saved=None, **credentials):
     return get_connector_class("bluesky")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
 
 
-def read_all(connector, stream, cursor=""):
-    posts, skipped = [], []
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        skipped += page.skipped
-        cursor = page.cursor
-        if not page.has_more:
-            return posts, skipped, cursor
 
 
 def test_session_is_created_and_saved(network):
@@ -87,7 +79,7 @@ def test_mentions_all_pages_resume_and_poll_only_new(network):
     stream = StreamSpec("mentions")
     first = connector.fetch_page(stream, "")
     assert first.has_more and len(first.posts) == 50
-    rest, _, cursor = read_all(make_connector(server), stream, first.cursor)
+    rest, _, cursor, _pages = read_all(make_connector(server), stream, first.cursor)
     posts = first.posts + rest
     assert [p.text for p in posts] == [f"@shop n{n}" for n in reversed(range(120))]
     assert {p.kind for p in posts} == {"mention", "comment"}
@@ -103,7 +95,7 @@ def test_backfill_cap(network):
     imitation, server = network
     for number in range(80):
         imitation.add_post(f"tea {number}", ALICE)
-    posts, _, cursor = read_all(make_connector(server), StreamSpec("search", "tea", backfill_limit=60))
+    posts, _, cursor, _pages = read_all(make_connector(server), StreamSpec("search", "tea", backfill_limit=60))
     assert len(posts) == 60 and posts[0].text == "tea 79"
     imitation.add_post("tea later", BOB)
     assert [p.text for p in read_all(make_connector(server), StreamSpec("search", "tea"), cursor)[0]] == ["tea later"]
@@ -139,13 +131,13 @@ def test_thread_replies_new_only_and_deleted_or_blocked_skipped(network):
         {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://did:plc:y/app.bsky.feed.post/blk", "blocked": True},
     ]
     connector = make_connector(server)
-    posts, skipped, cursor = read_all(connector, StreamSpec("comments"))
+    posts, skipped, cursor, _pages = read_all(connector, StreamSpec("comments"))
     assert sorted(p.text for p in posts) == ["congrats", "nested"]
     assert all(p.thread_external_id == ours["uri"] for p in posts)
     assert sorted(s.reason for s in skipped) == ["the post is blocked", "the post was deleted"]
     imitation.add_post("late reply", ALICE, ours)
     assert [p.text for p in read_all(connector, StreamSpec("comments"), cursor)[0]] == ["late reply"]
-    listed, _, _ = read_all(connector, StreamSpec("comments", first["uri"]))
+    listed, _, _, _pages = read_all(connector, StreamSpec("comments", first["uri"]))
     assert [p.text for p in listed] == ["nested"]
 
 

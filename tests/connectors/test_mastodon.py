@@ -7,6 +7,7 @@ from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.connectors.mastodon import _max_characters_by_instance
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation import mastodon as imitation_module
 from tests.imitation.mastodon import CLIENT_ID, CLIENT_SECRET, TOKEN, MastodonImitation, account
 from tests.imitation.server import ImitationServer
@@ -38,15 +39,6 @@ def make_connector(server, **credentials):
     return get_connector_class("mastodon")(config, sleep=lambda seconds: None)
 
 
-def read_all(connector, stream, cursor=""):
-    posts, skipped = [], []
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        skipped += page.skipped
-        cursor = page.cursor
-        if not page.has_more:
-            return posts, skipped, cursor
 
 
 def test_mentions_backfill_every_page_then_poll_only_new(instance):
@@ -56,7 +48,7 @@ def test_mentions_backfill_every_page_then_poll_only_new(instance):
     connector = make_connector(server)
     stream = StreamSpec("mentions")
 
-    posts, skipped, cursor = read_all(connector, stream)
+    posts, skipped, cursor, _pages = read_all(connector, stream)
     assert [p.text for p in posts] == [f"mention {n}" for n in reversed(range(95))]
     assert not skipped and all(p.kind == "mention" for p in posts)
     assert len({p.external_id for p in posts}) == 95
@@ -65,7 +57,7 @@ def test_mentions_backfill_every_page_then_poll_only_new(instance):
     assert read_all(connector, stream, cursor)[0] == []
     for number in range(45):
         imitation.add_mention(f"<p>new {number}</p>", BOB)
-    new_posts, _, cursor = read_all(connector, stream, cursor)
+    new_posts, _, cursor, _pages = read_all(connector, stream, cursor)
     assert sorted(p.text for p in new_posts) == sorted(f"new {n}" for n in range(45))
     assert read_all(connector, stream, cursor)[0] == []
     # polls page forward with min_id, never by number
@@ -80,7 +72,7 @@ def test_resume_from_stored_cursor_does_not_reread(instance):
     first = make_connector(server).fetch_page(stream, "")
     assert first.has_more and len(first.posts) == 40
     # a new connector (the next cron run) continues from the stored cursor
-    rest, _, _ = read_all(make_connector(server), stream, first.cursor)
+    rest, _, _, _pages = read_all(make_connector(server), stream, first.cursor)
     assert len(rest) == 20
     assert not {p.external_id for p in rest} & {p.external_id for p in first.posts}
 
@@ -89,7 +81,7 @@ def test_backfill_cap(instance):
     imitation, server = instance
     for number in range(100):
         imitation.add_mention(f"m{number}", ALICE)
-    posts, _, cursor = read_all(make_connector(server), StreamSpec("mentions", backfill_limit=50))
+    posts, _, cursor, _pages = read_all(make_connector(server), StreamSpec("mentions", backfill_limit=50))
     assert len(posts) == 50 and posts[0].text == "m99"
     imitation.add_mention("after", ALICE)
     assert [p.text for p in read_all(make_connector(server), StreamSpec("mentions"), cursor)[0]] == ["after"]
@@ -136,11 +128,11 @@ def test_search_and_hashtag(instance):
     for number in range(50):
         imitation.add_status(f"<p>coffee {number}</p>", ALICE, tags=["Coffee"] if number % 2 else [])
     connector = make_connector(server)
-    found, _, cursor = read_all(connector, StreamSpec("search", "coffee"))
+    found, _, cursor, _pages = read_all(connector, StreamSpec("search", "coffee"))
     assert len(found) == 50
     imitation.add_status("<p>more coffee</p>", BOB)
     assert [p.text for p in read_all(connector, StreamSpec("search", "coffee"), cursor)[0]] == ["more coffee"]
-    tagged, _, _ = read_all(connector, StreamSpec("search", "#coffee"))
+    tagged, _, _, _pages = read_all(connector, StreamSpec("search", "#coffee"))
     assert len(tagged) == 25
     assert any(r.path == "/api/v1/timelines/tag/coffee" for r in server.requests)
     with pytest.raises(ConnectorError):
@@ -153,14 +145,14 @@ def test_comments_on_own_statuses_and_listed_ids(instance):
     imitation.add_status("<p>reply a</p>", ALICE, in_reply_to_id=mine[0]["id"])
     imitation.add_status("<p>reply b</p>", BOB, in_reply_to_id=mine[1]["id"])
     connector = make_connector(server)
-    posts, _, cursor = read_all(connector, StreamSpec("comments"))
+    posts, _, cursor, _pages = read_all(connector, StreamSpec("comments"))
     assert sorted(p.text for p in posts) == ["reply a", "reply b"]
     assert {p.thread_external_id for p in posts} == {mine[0]["id"], mine[1]["id"]}
     # the next poll reads only new replies
     imitation.add_status("<p>reply c</p>", ALICE, in_reply_to_id=mine[0]["id"])
     assert [p.text for p in read_all(connector, StreamSpec("comments"), cursor)[0]] == ["reply c"]
     # explicit ids in the query
-    listed, _, _ = read_all(connector, StreamSpec("comments", f"{mine[1]['id']}"))
+    listed, _, _, _pages = read_all(connector, StreamSpec("comments", f"{mine[1]['id']}"))
     assert [p.text for p in listed] == ["reply b"]
 
 

@@ -14,6 +14,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, WebhookRequest, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError, WebhookRejected
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.meta import IG_ID, PAGE_ID, PAGE_TOKEN, VERSION, MetaImitation
 from tests.imitation.server import ImitationServer
 
@@ -38,14 +39,6 @@ def make(server, network="facebook", credentials=None, **options):
     )
 
 
-def read_all(connector, stream, cursor=""):
-    posts, pages = [], 0
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        cursor, pages = page.cursor, pages + 1
-        if not page.has_more:
-            return posts, cursor, pages
 
 
 def minutes(n):
@@ -64,7 +57,7 @@ def test_facebook_comments_page_through_posts_and_later_polls_read_only_new(api)
     imitation, server = api
     first, second, a, b = fill_comments(imitation)
     connector = make(server, page_size=3)
-    posts, cursor, pages = read_all(connector, COMMENTS)
+    posts, _skipped, cursor, pages = read_all(connector, COMMENTS)
     assert sorted(p.external_id for p in posts) == sorted(c["id"] for c in a + b)
     assert pages == 4  # 3 + 3 + 1 comments of the first post, 3 of the second
     nested = next(p for p in posts if p.text == "nested")
@@ -74,7 +67,7 @@ def test_facebook_comments_page_through_posts_and_later_polls_read_only_new(api)
 
     new = imitation.add_comment(first["id"], minutes(60), "a new one")
     server.requests.clear()
-    posts, cursor, pages = read_all(connector, COMMENTS, cursor)
+    posts, _skipped, cursor, pages = read_all(connector, COMMENTS, cursor)
     assert [p.external_id for p in posts] == [new["id"]]
     # newest first: one page per post is enough to meet the previous run
     assert len([r for r in server.requests if r.path.endswith("/comments")]) == 2
@@ -85,11 +78,11 @@ def test_comments_resume_from_a_stored_cursor_and_respect_the_backfill_cap(api):
     imitation, server = api
     fill_comments(imitation)
     first = make(server, page_size=3).fetch_page(COMMENTS, "")
-    rest, _cursor, _pages = read_all(make(server, page_size=3), COMMENTS, first.cursor)
+    rest, _skipped, _cursor, _pages = read_all(make(server, page_size=3), COMMENTS, first.cursor)
     ids = [p.external_id for p in first.posts + rest]
     assert len(ids) == len(set(ids)) == 10
 
-    posts, cursor, _pages = read_all(make(server, page_size=3), StreamSpec("comments", backfill_limit=4))
+    posts, _skipped, cursor, _pages = read_all(make(server, page_size=3), StreamSpec("comments", backfill_limit=4))
     assert len(posts) == 4
     later = imitation.add_comment(imitation.feed[0]["id"], minutes(90), "later")
     assert [p.external_id for p in read_all(make(server), COMMENTS, cursor)[0]] == [later["id"]]
@@ -98,7 +91,7 @@ def test_comments_resume_from_a_stored_cursor_and_respect_the_backfill_cap(api):
 def test_comments_of_listed_posts(api):
     imitation, server = api
     first, _second, a, _b = fill_comments(imitation)
-    posts, _cursor, _pages = read_all(make(server), StreamSpec("comments", query=first["id"]))
+    posts, _skipped, _cursor, _pages = read_all(make(server), StreamSpec("comments", query=first["id"]))
     assert sorted(p.external_id for p in posts) == sorted(c["id"] for c in a)
     assert not any(r.path.endswith("/feed") for r in server.requests)
 
@@ -110,7 +103,7 @@ def test_facebook_mentions_are_tagged_posts(api):
                                     "created_time": minutes(i).strftime("%Y-%m-%dT%H:%M:%S+0000"),
                                     "from": {"id": "5002", "name": "Dana"}})
     connector = make(server, page_size=2)
-    posts, cursor, pages = read_all(connector, MENTIONS)
+    posts, _skipped, cursor, pages = read_all(connector, MENTIONS)
     assert [p.external_id for p in posts] == [f"777_{i}" for i in reversed(range(5))] and pages == 3
     assert posts[0].kind == "mention" and posts[0].created_at == minutes(4)
     imitation.tagged.insert(0, {"id": "777_9", "message": "again", "created_time": "2026-03-01T10:00:00+0000",
@@ -125,7 +118,7 @@ def test_messenger_conversations_and_later_polls(api):
     imitation.add_conversation(minutes(3), [(minutes(3), "question", bob)])
     imitation.add_conversation(minutes(2), [(minutes(2), "old", bob)])
     connector = make(server, page_size=2)
-    posts, cursor, pages = read_all(connector, MESSAGES)
+    posts, _skipped, cursor, pages = read_all(connector, MESSAGES)
     assert sorted(p.text for p in posts) == ["anyone?", "hi", "old", "question"] and pages == 2
     assert posts[0].kind == "message" and posts[0].author.email == "psid-1@facebook.com"
     assert all(r.arg("platform") == "messenger" for r in server.requests)
@@ -135,7 +128,7 @@ def test_messenger_conversations_and_later_polls(api):
     conversation["updated_time"] = "2026-03-01T10:00:00+0000"
     imitation.conversations.sort(key=lambda c: c["updated_time"], reverse=True)
     server.requests.clear()
-    posts, _cursor, _pages = read_all(connector, MESSAGES, cursor)
+    posts, _skipped, _cursor, _pages = read_all(connector, MESSAGES, cursor)
     assert [p.text for p in posts] == ["back again"]
 
 
@@ -147,7 +140,7 @@ def test_instagram_comments_replies_mentions_and_messages(api):
     imitation.ig_tags.append({"id": "1795", "caption": "with @acme.ig", "timestamp": "2026-03-01T09:00:00+0000",
                               "username": "dave.ig", "permalink": "https://instagram.com/p/y"})
     connector = make(server, "instagram")
-    posts, cursor, _pages = read_all(connector, COMMENTS)
+    posts, _skipped, cursor, _pages = read_all(connector, COMMENTS)
     assert [p.text for p in posts] == ["love it", "me too", "price?"]
     assert posts[1].parent_external_id == top["id"] and posts[1].thread_external_id == media["id"]
     assert posts[0].author.handle == "bob.ig" and posts[0].author.url == "https://www.instagram.com/bob.ig"

@@ -7,6 +7,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import NormalizedPost, StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.reddit import CLIENT_ID, CLIENT_SECRET, START, RedditImitation
 from tests.imitation.server import ImitationServer, Response
 
@@ -40,15 +41,6 @@ def make_connector(server, saved=None, options=None, **credentials):
     return get_connector_class("reddit")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
 
 
-def read_all(connector, stream, cursor=""):
-    posts, skipped = [], []
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        skipped += page.skipped
-        cursor = page.cursor
-        if not page.has_more:
-            return posts, skipped, cursor
 
 
 def test_mentions_every_page_resume_poll_and_user_agent(network):
@@ -58,7 +50,7 @@ def test_mentions_every_page_resume_poll_and_user_agent(network):
     connector = make_connector(server)
     first = connector.fetch_page(StreamSpec("mentions"), "")
     assert len(first.posts) == 100 and first.has_more
-    rest, _, cursor = read_all(make_connector(server), StreamSpec("mentions"), first.cursor)
+    rest, _, cursor, _pages = read_all(make_connector(server), StreamSpec("mentions"), first.cursor)
     posts = first.posts + rest
     assert [p.text for p in posts] == [f"u/shop m{n}" for n in reversed(range(230))]
     assert all(p.kind == "mention" and p.external_id.startswith("t1_") for p in posts)
@@ -75,7 +67,7 @@ def test_custom_user_agent_and_backfill_cap(network):
     for number in range(150):
         imitation.add("messages", "t4", f"pm {number}")
     connector = make_connector(server, options={"user_agent": "web:acme-crm:2.0 (by /u/acme)"})
-    posts, _, cursor = read_all(connector, StreamSpec("messages", backfill_limit=120))
+    posts, _, cursor, _pages = read_all(connector, StreamSpec("messages", backfill_limit=120))
     assert len(posts) == 120 and posts[0].text == "pm 149" and posts[0].kind == "message"
     assert imitation.user_agents[-1] == "web:acme-crm:2.0 (by /u/acme)"
     imitation.add("messages", "t4", "new pm")
@@ -87,7 +79,7 @@ def test_comments_read_both_inbox_boxes(network):
     imitation.add("comments", body="reply to our comment")
     imitation.add("selfreply", body="reply to our post")
     connector = make_connector(server)
-    posts, _, cursor = read_all(connector, StreamSpec("comments"))
+    posts, _, cursor, _pages = read_all(connector, StreamSpec("comments"))
     assert [p.text for p in posts] == ["reply to our comment", "reply to our post"]
     imitation.add("selfreply", body="another on our post")
     assert [p.text for p in read_all(connector, StreamSpec("comments"), cursor)[0]] == ["another on our post"]
@@ -101,7 +93,7 @@ def test_search_edits_deletions_and_hostile_items(network):
     imitation.add("search", "t3", "coffee bad time", created_utc="never")
     imitation.add("search", "t3", "coffee no author", author=None)
     imitation.posts.append({"kind": "more", "data": {"title": "coffee", "children": ["a"]}})
-    posts, skipped, _ = read_all(make_connector(server), StreamSpec("search", "coffee"))
+    posts, skipped, _, _pages = read_all(make_connector(server), StreamSpec("search", "coffee"))
     assert [p.text[:16] for p in posts] == ["coffee [removed]", "coffee edited", "coffee <script>a"]
     assert posts[2].text.startswith("coffee <script>alert(1)</script> &amp; قهوة ☕\n\nxxx")
     assert posts[0].deleted and posts[0].author.handle == "[deleted]"

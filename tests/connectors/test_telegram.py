@@ -10,6 +10,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, WebhookRequest, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError, WebhookRejected
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.server import ImitationServer
 from tests.imitation.telegram import TOKEN, TelegramImitation
 
@@ -32,14 +33,6 @@ def make(server, token=TOKEN, saved=None, **options):
     )
 
 
-def read_all(connector, stream=MESSAGES, cursor=""):
-    posts, pages = [], 0
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        cursor, pages = page.cursor, pages + 1
-        if not page.has_more:
-            return posts, cursor, pages
 
 
 def test_updates_page_through_and_later_polls_read_only_new(api):
@@ -47,17 +40,17 @@ def test_updates_page_through_and_later_polls_read_only_new(api):
     for i in range(7):
         imitation.add_message(f"hello {i}")
     connector = make(server, page_size=3)
-    posts, cursor, pages = read_all(connector)
+    posts, _skipped, cursor, pages = read_all(connector, MESSAGES)
     assert [p.text for p in posts] == [f"hello {i}" for i in range(7)]
     assert pages == 3
     assert posts[0].external_id == "42:1" and posts[0].thread_external_id == "42"
     assert posts[0].author.handle == "alice" and posts[0].kind == "message" and posts[0].language_hint == "en"
     imitation.add_message("new one")
-    posts, cursor, _pages = read_all(connector, cursor=cursor)
+    posts, _skipped, cursor, _pages = read_all(connector, MESSAGES, cursor=cursor)
     assert [p.text for p in posts] == ["new one"]
     # the stored offset confirmed the first batch: Telegram forgot it
     assert [u["update_id"] for u in imitation.updates] == [507]
-    assert read_all(make(server), cursor=cursor)[0] == []
+    assert read_all(make(server), MESSAGES, cursor=cursor)[0] == []
 
 
 def test_resuming_from_a_stored_cursor(api):
@@ -65,7 +58,7 @@ def test_resuming_from_a_stored_cursor(api):
     for i in range(5):
         imitation.add_message(f"m{i}")
     first = make(server, page_size=2).fetch_page(MESSAGES, "")
-    rest, _cursor, _pages = read_all(make(server, page_size=2), cursor=first.cursor)
+    rest, _skipped, _cursor, _pages = read_all(make(server, page_size=2), MESSAGES, cursor=first.cursor)
     assert [p.text for p in first.posts + rest] == [f"m{i}" for i in range(5)]
 
 
@@ -73,10 +66,10 @@ def test_backfill_limit_keeps_only_the_latest_updates(api):
     imitation, server = api
     for i in range(10):
         imitation.add_message(f"m{i}")
-    posts, cursor, _pages = read_all(make(server), StreamSpec("messages", backfill_limit=4))
+    posts, _skipped, cursor, _pages = read_all(make(server), StreamSpec("messages", backfill_limit=4))
     assert [p.text for p in posts] == ["m6", "m7", "m8", "m9"]
     imitation.add_message("later")
-    assert [p.text for p in read_all(make(server), cursor=cursor)[0]] == ["later"]
+    assert [p.text for p in read_all(make(server), MESSAGES, cursor=cursor)[0]] == ["later"]
 
 
 def test_edits_replies_channels_and_skipped_updates(api):

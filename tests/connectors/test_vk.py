@@ -10,6 +10,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, WebhookRequest, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError, WebhookRejected
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.server import ImitationServer
 from tests.imitation.vk import GROUP_ID, TOKEN, VKImitation
 
@@ -31,14 +32,6 @@ def make(server, credentials=None, **options):
     )
 
 
-def read_all(connector, stream, cursor=""):
-    posts, pages = [], 0
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        cursor, pages = page.cursor, pages + 1
-        if not page.has_more:
-            return posts, cursor, pages
 
 
 def test_wall_posts_by_others_page_through_and_later_polls_read_only_new(api):
@@ -47,13 +40,13 @@ def test_wall_posts_by_others_page_through_and_later_polls_read_only_new(api):
     imitation.add_post("our own news", from_id=-GROUP_ID)
     imitation.add_post("old pinned", date=1_600_000_000, is_pinned=1)
     connector = make(server, page_size=3)
-    read, cursor, pages = read_all(connector, StreamSpec("mentions"))
+    read, _skipped, cursor, pages = read_all(connector, StreamSpec("mentions"))
     assert [p.external_id for p in read] == [f"-{GROUP_ID}_{p['id']}" for p in reversed(posts)]
     assert read[0].author.display_name == "Ivan Petrov" and read[0].url == f"https://vk.com/wall-{GROUP_ID}_7"
     assert read[0].metrics.views == 90 and read[0].kind == "mention"
     assert all(params["v"] == "5.199" and "access_token" not in params for _method, params in imitation.calls)
     new = imitation.add_post("Новый вопрос")
-    read, _cursor, pages = read_all(connector, StreamSpec("mentions"), cursor)
+    read, _skipped, _cursor, pages = read_all(connector, StreamSpec("mentions"), cursor)
     assert [p.external_id for p in read] == [f"-{GROUP_ID}_{new['id']}"] and pages == 1
 
 
@@ -62,9 +55,9 @@ def test_backfill_cap_and_resume(api):
     for i in range(9):
         imitation.add_post(f"post {i}")
     first = make(server, page_size=4).fetch_page(StreamSpec("mentions"), "")
-    rest, _cursor, _pages = read_all(make(server, page_size=4), StreamSpec("mentions"), first.cursor)
+    rest, _skipped, _cursor, _pages = read_all(make(server, page_size=4), StreamSpec("mentions"), first.cursor)
     assert len({p.external_id for p in first.posts + rest}) == len(first.posts + rest) == 9
-    capped, cursor, _pages = read_all(make(server, page_size=4), StreamSpec("mentions", backfill_limit=5))
+    capped, _skipped, cursor, _pages = read_all(make(server, page_size=4), StreamSpec("mentions", backfill_limit=5))
     assert [p.text for p in capped] == [f"post {i}" for i in range(8, 3, -1)]
     assert read_all(make(server), StreamSpec("mentions", backfill_limit=5), cursor)[0] == []
 
@@ -75,11 +68,11 @@ def test_newsfeed_search_follows_next_from(api):
         imitation.add_post(f"acme роутер {i}", owner_id=501)
     imitation.add_post("other topic", owner_id=502)
     connector = make(server, page_size=2)
-    read, cursor, pages = read_all(connector, StreamSpec("search", query="acme"))
+    read, _skipped, cursor, pages = read_all(connector, StreamSpec("search", query="acme"))
     assert len(read) == 5 and pages == 3
     assert [params.get("start_from") for method, params in imitation.calls] == [None, "2", "4"]
     new = imitation.add_post("acme again", owner_id=501)
-    read, _cursor, _pages = read_all(connector, StreamSpec("search", query="acme"), cursor)
+    read, _skipped, _cursor, _pages = read_all(connector, StreamSpec("search", query="acme"), cursor)
     assert [p.external_id for p in read] == [f"501_{new['id']}"]
     assert "start_time" in imitation.calls[-1][1]
 
@@ -91,7 +84,7 @@ def test_comments_of_recent_posts_with_threads(api):
     reply = imitation.add_comment(first, "a reply", from_id=501, reply_to=top[0])
     other = imitation.add_comment(second, "on the second post")
     connector = make(server, page_size=2)
-    read, cursor, pages = read_all(connector, StreamSpec("comments"))
+    read, _skipped, cursor, pages = read_all(connector, StreamSpec("comments"))
     assert sorted(p.text for p in read) == sorted([c["text"] for c in top] + ["a reply", "on the second post"])
     threaded = next(p for p in read if p.text == "a reply")
     thread = f"-{GROUP_ID}_{first['id']}"
@@ -101,7 +94,7 @@ def test_comments_of_recent_posts_with_threads(api):
     assert pages == 4 and other["id"] > reply["id"]
     new = imitation.add_comment(second, "new comment")
     imitation.calls.clear()
-    read, cursor, _pages = read_all(connector, StreamSpec("comments"), cursor)
+    read, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments"), cursor)
     assert [p.text for p in read] == ["new comment"]
     # sorted newest first, one page per post meets the known comments
     assert len([m for m, _p in imitation.calls if m == "wall.getComments"]) == 2
@@ -118,12 +111,12 @@ def test_messages_read_new_history_of_active_conversations(api):
     imitation.add_message("Есть вопрос", peer_id=502)
     imitation.add_message("Ещё тут?", peer_id=501)
     connector = make(server, page_size=1)
-    read, cursor, pages = read_all(connector, StreamSpec("messages"))
+    read, _skipped, cursor, pages = read_all(connector, StreamSpec("messages"))
     assert sorted(p.text for p in read) == sorted(["Здравствуйте", "Есть вопрос", "Ещё тут?"]) and pages == 2
     assert read[0].thread_external_id == "501" and read[0].author.handle == "ivan"
     imitation.add_message("Ответьте", peer_id=502)
     imitation.calls.clear()
-    read, _cursor, _pages = read_all(connector, StreamSpec("messages"), cursor)
+    read, _skipped, _cursor, _pages = read_all(connector, StreamSpec("messages"), cursor)
     assert [p.text for p in read] == ["Ответьте"]
     assert [m for m, _p in imitation.calls] == ["messages.getConversations", "messages.getHistory",
                                                 "messages.getConversations"]

@@ -15,6 +15,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, WebhookRequest, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError, WebhookRejected
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.server import ImitationServer
 from tests.imitation.x import OWN_ID, XImitation
 
@@ -44,14 +45,6 @@ def make(server, credentials=None, saved=None, **options):
     )
 
 
-def read_all(connector, stream, cursor=""):
-    posts, pages = [], 0
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        cursor, pages = page.cursor, pages + 1
-        if not page.has_more:
-            return posts, cursor, pages
 
 
 def add_mentions(imitation, count, start=BASE):
@@ -62,7 +55,7 @@ def test_mentions_page_through_and_later_polls_read_only_new(api):
     imitation, server = api
     tweets = add_mentions(imitation, 12)
     connector = make(server, page_size=5)
-    posts, cursor, pages = read_all(connector, StreamSpec("mentions"))
+    posts, _skipped, cursor, pages = read_all(connector, StreamSpec("mentions"))
     assert pages == 3
     assert sorted(p.external_id for p in posts) == sorted(t["id"] for t in tweets)
     assert all(p.kind == "mention" and p.author.handle == "alice" for p in posts)
@@ -70,7 +63,7 @@ def test_mentions_page_through_and_later_polls_read_only_new(api):
 
     new = add_mentions(imitation, 2, start=BASE + timedelta(hours=1))
     server.requests.clear()
-    posts, _cursor, _pages = read_all(connector, StreamSpec("mentions"), cursor)
+    posts, _skipped, _cursor, _pages = read_all(connector, StreamSpec("mentions"), cursor)
     assert [p.external_id for p in posts] == [new[1]["id"], new[0]["id"]]
     assert server.requests[0].arg("since_id") == tweets[-1]["id"]
 
@@ -81,7 +74,7 @@ def test_resuming_from_a_stored_cursor_does_not_reread(api):
     first = make(server, page_size=5).fetch_page(StreamSpec("mentions"), "")
     assert first.has_more
     # a new connector (next cron run) continues from the stored cursor
-    rest, _cursor, _pages = read_all(make(server, page_size=5), StreamSpec("mentions"), first.cursor)
+    rest, _skipped, _cursor, _pages = read_all(make(server, page_size=5), StreamSpec("mentions"), first.cursor)
     ids = [p.external_id for p in first.posts + rest]
     assert len(ids) == len(set(ids)) == 10
 
@@ -90,7 +83,7 @@ def test_backfill_limit_caps_the_first_run(api):
     imitation, server = api
     tweets = add_mentions(imitation, 30)
     connector = make(server, page_size=5)
-    posts, cursor, _pages = read_all(connector, StreamSpec("mentions", backfill_limit=7))
+    posts, _skipped, cursor, _pages = read_all(connector, StreamSpec("mentions", backfill_limit=7))
     assert [p.external_id for p in posts] == [t["id"] for t in reversed(tweets)][:7]
     assert all(int(r.arg("max_results")) <= 5 for r in server.requests)
     assert read_all(connector, StreamSpec("mentions", backfill_limit=7), cursor)[0] == []
@@ -101,7 +94,7 @@ def test_search_pages_with_next_token(api):
     for i in range(13):
         imitation.add_tweet(BASE + timedelta(minutes=i), f"I love #acme {i}")
     imitation.add_tweet(BASE, "unrelated", sequence=9)
-    posts, _cursor, pages = read_all(make(server, page_size=10), StreamSpec("search", query="#acme"))
+    posts, _skipped, _cursor, pages = read_all(make(server, page_size=10), StreamSpec("search", query="#acme"))
     assert len(posts) == 13 and pages == 2
     assert all(p.kind == "post" for p in posts)
     assert [r.arg("next_token") for r in server.requests] == ["", "t10"]
@@ -117,7 +110,7 @@ def test_comments_follow_replies_to_our_recent_posts(api):
     ]
     imitation.add_tweet(BASE, "elsewhere", sequence=5)
     connector = make(server)
-    posts, cursor, _pages = read_all(connector, StreamSpec("comments"))
+    posts, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments"))
     assert sorted(p.external_id for p in posts) == sorted(r["id"] for r in replies)
     assert {p.parent_external_id for p in posts} == {ours["id"]}
     assert {p.thread_external_id for p in posts} == {ours["id"]}
@@ -135,11 +128,11 @@ def test_direct_messages_stop_at_the_previous_run(api):
     for i in range(7):
         imitation.add_dm(BASE + timedelta(minutes=i), f"dm {i}")
     connector = make(server, page_size=3)
-    posts, cursor, pages = read_all(connector, StreamSpec("messages"))
+    posts, _skipped, cursor, pages = read_all(connector, StreamSpec("messages"))
     assert len(posts) == 7 and pages == 3
     assert posts[0].thread_external_id == f"{OWN_ID}-2000" and posts[0].kind == "message"
     newest = imitation.add_dm(BASE + timedelta(hours=1), "another one")
-    posts, _cursor, pages = read_all(connector, StreamSpec("messages"), cursor)
+    posts, _skipped, _cursor, pages = read_all(connector, StreamSpec("messages"), cursor)
     assert [p.external_id for p in posts] == [newest["id"]] and pages == 1
 
 

@@ -8,6 +8,7 @@ from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.connectors.youtube import next_quota_reset
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
+from tests.connectors.reading import read_all
 from tests.imitation.server import ImitationServer
 from tests.imitation.youtube import CHANNEL, CLIENT_ID, CLIENT_SECRET, YouTubeImitation, google_error
 
@@ -40,15 +41,6 @@ def make_connector(server, saved=None, external_id=CHANNEL, **credentials):
     return get_connector_class("youtube")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
 
 
-def read_all(connector, stream, cursor=""):
-    posts, skipped = [], []
-    while True:
-        page = connector.fetch_page(stream, cursor)
-        posts += page.posts
-        skipped += page.skipped
-        cursor = page.cursor
-        if not page.has_more:
-            return posts, skipped, cursor
 
 
 def test_threads_every_page_with_all_replies_then_only_new(network):
@@ -59,7 +51,7 @@ def test_threads_every_page_with_all_replies_then_only_new(network):
     connector = make_connector(server, external_id="")
     first = connector.fetch_page(StreamSpec("comments"), "")
     assert first.has_more
-    rest, _, cursor = read_all(make_connector(server), StreamSpec("comments"), first.cursor)
+    rest, _, cursor, _pages = read_all(make_connector(server), StreamSpec("comments"), first.cursor)
     posts = first.posts + rest
     assert len(posts) == 158 and len({p.external_id for p in posts}) == 158
     replies = [p for p in posts if p.parent_external_id == threads[10]["id"]]
@@ -79,7 +71,7 @@ def test_backfill_cap_counts_threads(network):
     imitation, server = network
     for number in range(150):
         imitation.add_thread(f"c{number}")
-    posts, _, _ = read_all(make_connector(server), StreamSpec("comments", backfill_limit=30))
+    posts, _, _, _pages = read_all(make_connector(server), StreamSpec("comments", backfill_limit=30))
     assert [p.text for p in posts] == [f"c{n}" for n in range(149, 119, -1)]
 
 
@@ -91,7 +83,7 @@ def test_normalisation_edits_and_hostile_comments(network):
     broken = imitation.add_thread("broken")
     broken["snippet"]["topLevelComment"] = "oops"
     imitation.threads.append({"id": "Ugx", "snippet": None})
-    posts, skipped, _ = read_all(make_connector(server), StreamSpec("comments"))
+    posts, skipped, _, _pages = read_all(make_connector(server), StreamSpec("comments"))
     assert [p.text[:6] for p in posts] == ["edited", "<b>bol"]
     assert posts[0].edited_at == datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc)
     assert posts[0].url == f"https://www.youtube.com/watch?v=vid1&lc={edited['id']}"
@@ -105,7 +97,7 @@ def test_reply_goes_to_the_thread_and_respects_can_reply_and_length(network):
     thread = imitation.add_thread("question?")
     imitation.add_reply(thread, "me too")
     connector = make_connector(server)
-    posts, _, _ = read_all(connector, StreamSpec("comments"))
+    posts, _, _, _pages = read_all(connector, StreamSpec("comments"))
     answer = connector.reply(posts[1], "Here is the answer")  # replying to a reply answers in its thread
     sent = [r for r in server.requests if r.method == "POST"][0]
     assert sent.arg("part") == "snippet"

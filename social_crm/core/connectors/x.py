@@ -134,8 +134,9 @@ class XConnector(OAuth2Connector):
         return f"{self.base_url}/2/oauth2/revoke"
 
     def revoke(self) -> None:
-        if not self._uses_oauth1():  # OAuth 1.0a tokens are revoked in the developer portal
-            super().revoke()
+        if self._uses_oauth1():  # OAuth 1.0a tokens are revoked in the developer portal
+            return None
+        return super().revoke()
 
     # -- transport -------------------------------------------------------------
     def _uses_oauth1(self) -> bool:
