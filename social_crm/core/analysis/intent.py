@@ -22,7 +22,7 @@ _PRIORITY = (COMPLAINT, PURCHASE_INTENT, QUESTION, PRAISE)
 # Points per keyword hit.  A purchase keyword outweighs the question form it often takes
 # ("Do you have it in size 42?"), so its one hit beats a question mark plus interrogatives.
 _COMPLAINT_HIT, _PURCHASE_HIT, _PRAISE_HIT = 2.0, 2.5, 2.0
-_QUESTION_FORM, _QUESTION_FORM_AND_MARK = 2.0, 2.5
+_QUESTION_FORM, _QUESTION_FORM_AND_MARK, _QUESTION_WORD_INSIDE = 2.0, 2.5, 1.0
 _MIN_SCORE = 2.0
 _QUESTION_MARKS = ("?", "؟")
 
@@ -74,17 +74,12 @@ class IntentClassifier:
 
     def classify(self, text: str, language: str, sentiment_score: float) -> str:
         lowered = text.lower()
-        hits = {intent: len(found.findall(lowered)) for intent, found in self._patterns.get(language, {}).items()}
-        has_mark = any(mark in text for mark in _QUESTION_MARKS)
-        has_question_words = hits.get(QUESTION, 0) > 0
+        patterns = self._patterns.get(language, {})
+        hits = {intent: len(found.findall(lowered)) for intent, found in patterns.items()}
         scores = {
             COMPLAINT: _COMPLAINT_HIT * hits.get(COMPLAINT, 0) + _complaint_tone(sentiment_score),
             PURCHASE_INTENT: _PURCHASE_HIT * hits.get(PURCHASE_INTENT, 0),
-            QUESTION: _QUESTION_FORM_AND_MARK
-            if has_mark and has_question_words
-            else _QUESTION_FORM
-            if has_mark or has_question_words
-            else 0.0,
+            QUESTION: _question_form(text, lowered, patterns.get(QUESTION), hits.get(QUESTION, 0)),
             # thanks in an angry post is sarcasm or politeness, not praise
             PRAISE: 0.0
             if sentiment_score <= -0.3
@@ -92,6 +87,16 @@ class IntentClassifier:
         }
         best = max(_PRIORITY, key=lambda intent: (scores[intent], -_PRIORITY.index(intent)))
         return best if scores[best] >= _MIN_SCORE else OTHER
+
+
+def _question_form(text: str, lowered: str, question_words: re.Pattern | None, hits: int) -> float:
+    """A question mark, or a question word opening the post; elsewhere "how"/"jak"/"как" are often conjunctions."""
+    has_mark = any(mark in text for mark in _QUESTION_MARKS)
+    if has_mark:
+        return _QUESTION_FORM_AND_MARK if hits else _QUESTION_FORM
+    if question_words is not None and question_words.match(lowered):
+        return _QUESTION_FORM
+    return _QUESTION_WORD_INSIDE if hits else 0.0
 
 
 def _complaint_tone(score: float) -> float:
