@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+from .sentiment import QUESTION_MARKS
+
 _DATA = Path(__file__).parent / "data" / "intent"
 
 COMPLAINT, QUESTION, PURCHASE_INTENT, PRAISE, OTHER = "complaint", "question", "purchase_intent", "praise", "other"
@@ -24,7 +26,6 @@ _PRIORITY = (COMPLAINT, PURCHASE_INTENT, QUESTION, PRAISE)
 _COMPLAINT_HIT, _PURCHASE_HIT, _PRAISE_HIT = 2.0, 2.5, 2.0
 _QUESTION_FORM, _QUESTION_FORM_AND_MARK, _QUESTION_WORD_INSIDE = 2.0, 2.5, 1.0
 _MIN_SCORE = 2.0
-_QUESTION_MARKS = ("?", "؟")
 
 KeywordLists = dict[str, dict[str, list[str]]]
 
@@ -91,7 +92,7 @@ class IntentClassifier:
 
 def _question_form(text: str, lowered: str, question_words: re.Pattern | None, hits: int) -> float:
     """A question mark, or a question word opening the post; elsewhere "how"/"jak"/"как" are often conjunctions."""
-    has_mark = any(mark in text for mark in _QUESTION_MARKS)
+    has_mark = any(mark in text for mark in QUESTION_MARKS)
     if has_mark:
         return _QUESTION_FORM_AND_MARK if hits else _QUESTION_FORM
     if question_words is not None and question_words.match(lowered):

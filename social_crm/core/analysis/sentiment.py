@@ -26,6 +26,9 @@ _DATA = Path(__file__).parent / "data" / "sentiment"
 POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
 #: VADER's thresholds for its compound score
 LABEL_THRESHOLD = 0.05
+#: a question with only a faint cue ("can I cancel...?", "is it free?") asks for information: neutral
+QUESTION_LABEL_THRESHOLD = 0.25
+QUESTION_MARKS = ("?", "؟")
 
 # VADER's empirically derived constants (Hutto & Gilbert 2014)
 _BOOST = 0.293
@@ -47,10 +50,10 @@ _EMOTICON = r"(?:[:;=8][\-^']?[()\[\]DPp/\\|*]+|<3|</3)"
 _TOKEN = re.compile(_EMOTICON + r"|\w[\w\u200c'’\-]*\w|\w|[^\w\s]")
 
 
-def label_for(score: float) -> str:
-    if score >= LABEL_THRESHOLD:
+def label_for(score: float, threshold: float = LABEL_THRESHOLD) -> str:
+    if score >= threshold:
         return POSITIVE
-    if score <= -LABEL_THRESHOLD:
+    if score <= -threshold:
         return NEGATIVE
     return NEUTRAL
 
@@ -312,4 +315,5 @@ def sentiment(text: str, language: str) -> tuple[float, str, bool]:
     scorer = scorer_for(language)
     score = emoji_score(text) if scorer is None else scorer.score(text)
     score = round(score, 4)
-    return score, label_for(score), scorer is not None
+    is_question = any(mark in text for mark in QUESTION_MARKS)
+    return score, label_for(score, QUESTION_LABEL_THRESHOLD if is_question else LABEL_THRESHOLD), scorer is not None
