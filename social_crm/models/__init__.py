@@ -1,3 +1,4 @@
+from . import social_crm_post_counter
 from . import res_company
 from . import res_config_settings
 from . import social_crm_account

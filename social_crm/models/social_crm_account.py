@@ -26,7 +26,8 @@ def to_naive_utc(moment):
 class SocialCrmAccount(models.Model):
     _name = "social.crm.account"
     _description = "Social Account"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "social.crm.post.counter"]
+    _social_post_field = "account_id"
     _order = "sequence, name, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -60,7 +61,6 @@ class SocialCrmAccount(models.Model):
         string="Rate Limit Resets", readonly=True, help="The network asked us to wait until this time."
     )
     stream_ids = fields.One2many("social.crm.stream", "account_id", string="Streams")
-    post_count = fields.Integer(compute="_compute_post_count")
 
     # Credentials: a model of their own that only Social CRM managers can read; never logged.
     credential_ids = fields.One2many("social.crm.credential", "account_id", string="Credentials", groups=MANAGER_GROUP)
@@ -86,12 +86,6 @@ class SocialCrmAccount(models.Model):
     def _selection_network(self):
         return available_networks()
 
-    def _compute_post_count(self):
-        counts = dict(
-            self.env["social.crm.post"]._read_group([("account_id", "in", self.ids)], ["account_id"], ["__count"])
-        )
-        for account in self:
-            account.post_count = counts.get(account, 0)
 
     _webhook_token_unique = models.Constraint("UNIQUE(webhook_token)", "Webhook tokens are unique.")
 

@@ -9,6 +9,8 @@ from ..core.analysis import influence_score
 
 class SocialCrmProfile(models.Model):
     _name = "social.crm.profile"
+    _inherit = ["social.crm.post.counter"]
+    _social_post_field = "profile_id"
     _description = "Social Profile"
     _order = "influence_score desc, id desc"
 
@@ -29,7 +31,6 @@ class SocialCrmProfile(models.Model):
     match_reason = fields.Char(readonly=True, help="Why this profile was linked to the partner.")
     match_confidence = fields.Float(readonly=True, digits=(3, 2))
     post_ids = fields.One2many("social.crm.post", "profile_id", string="Posts")
-    post_count = fields.Integer(compute="_compute_post_count")
 
     _external_id_unique = models.Constraint(
         "UNIQUE(company_id, network, external_id)",
@@ -40,12 +41,6 @@ class SocialCrmProfile(models.Model):
     def _selection_network(self):
         return self.env["social.crm.account"]._selection_network()
 
-    def _compute_post_count(self):
-        counts = dict(
-            self.env["social.crm.post"]._read_group([("profile_id", "in", self.ids)], ["profile_id"], ["__count"])
-        )
-        for profile in self:
-            profile.post_count = counts.get(profile, 0)
 
     @api.depends("name", "handle")
     def _compute_display_name(self):

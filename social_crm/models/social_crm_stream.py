@@ -1,6 +1,6 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 from ..core.types import STREAM_KINDS, StreamSpec
 
@@ -16,6 +16,8 @@ STREAM_KIND_LABELS = {
 
 class SocialCrmStream(models.Model):
     _name = "social.crm.stream"
+    _inherit = ["social.crm.post.counter"]
+    _social_post_field = "stream_id"
     _description = "Social Stream"
     _order = "account_id, sequence, id"
 
@@ -38,15 +40,7 @@ class SocialCrmStream(models.Model):
     skipped_count = fields.Integer(
         string="Items Skipped", readonly=True, copy=False, help="Malformed items skipped; the log says why."
     )
-    post_count = fields.Integer(compute="_compute_post_count")
 
-    @api.depends("account_id")
-    def _compute_post_count(self):
-        counts = dict(
-            self.env["social.crm.post"]._read_group([("stream_id", "in", self.ids)], ["stream_id"], ["__count"])
-        )
-        for stream in self:
-            stream.post_count = counts.get(stream, 0)
 
     def action_reset_cursor(self):
         """Start again from the newest posts; stored posts are never duplicated."""
