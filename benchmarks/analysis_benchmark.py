@@ -25,7 +25,13 @@ sys.path.insert(0, str(ROOT))
 from social_crm.core.analysis import Analyzer  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
-DEFAULT_FILES = [DATA / "posts_labelled.jsonl", DATA / "posts_heldout.jsonl", DATA / "vader_tweets_en.jsonl"]
+DEFAULT_FILES = [
+    DATA / "posts_labelled.jsonl",
+    DATA / "posts_heldout.jsonl",
+    DATA / "posts_heldout_2.jsonl",
+    DATA / "posts_heldout_3.jsonl",
+    DATA / "vader_tweets_en.jsonl",
+]
 COMPANY_LANGUAGES = ("en", "cs", "pl", "ru", "fa", "uk", "de", "es")
 MIN_WORDS_FOR_DETECTION = 5
 GOALS = (
