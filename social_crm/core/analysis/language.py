@@ -155,7 +155,8 @@ class _Py3LangidBackend:
         else:
             from py3langid.langid import LanguageIdentifier
 
-            ptc, pc, classes = full._full_model  # share the loaded arrays; restriction slices columns
+            # share the loaded arrays (py3langid 0.4's own copy of the full model); restriction slices columns
+            ptc, pc, classes = full._full_model
             self._identifier = LanguageIdentifier(
                 ptc, pc, classes, full.tk_nextmove, full.tk_output, norm_probs=True, tk_row=full.tk_row
             )
@@ -169,30 +170,44 @@ class _Py3LangidBackend:
         return _py3langid_model().classify(text)[0]
 
 
+@functools.lru_cache(maxsize=1)
+def _langdetect_factory():
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.seed = 0  # DetectorFactory.seed = 0 on our own factory: deterministic, no global side effect
+    return factory
+
+
+_LANGDETECT_LOCK = threading.Lock()
+
+
 class _LangdetectBackend:
     """Google's language-detection port; its random sampling is seeded for repeatable answers."""
 
     def __init__(self, candidates: frozenset[str] | None):
-        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-        self._factory = DetectorFactory()
-        self._factory.load_profile(PROFILES_DIRECTORY)
-        self._factory.seed = 0  # DetectorFactory.seed = 0 for this factory only: deterministic, no global change
+        factory = _langdetect_factory()
         # langdetect names Chinese zh-cn / zh-tw; we speak ISO 639-1
-        self.languages = frozenset(normalize_language_code(lang) for lang in self._factory.langlist)
+        self.languages = frozenset(normalize_language_code(lang) for lang in factory.langlist)
         allowed = self.languages if candidates is None else candidates & self.languages
-        self._prior_map = {lang: 1.0 for lang in self._factory.langlist if normalize_language_code(lang) in allowed}
-        self._lock = threading.Lock()  # the factory's profile is shared; creating detectors is cheap
+        # a prior of zero excludes a language: this is how langdetect is restricted
+        self._prior_map = {lang: 1.0 for lang in factory.langlist if normalize_language_code(lang) in allowed}
+
+    @staticmethod
+    def _detector(text: str, prior_map: dict[str, float] | None = None):
+        with _LANGDETECT_LOCK:  # the factory is shared between threads
+            detector = _langdetect_factory().create()
+        if prior_map:
+            detector.set_prior_map(prior_map)
+        detector.append(text)
+        return detector
 
     def probabilities(self, text: str) -> dict[str, float]:
         from langdetect.lang_detect_exception import LangDetectException
 
-        with self._lock:
-            detector = self._factory.create()
-        detector.set_prior_map(self._prior_map)
-        detector.append(text)
         try:
-            ranked = detector.get_probabilities()
+            ranked = self._detector(text, self._prior_map).get_probabilities()
         except LangDetectException:  # no usable features in the text
             return {}
         result: dict[str, float] = {}
@@ -205,11 +220,8 @@ class _LangdetectBackend:
         """The most likely language among all the model knows, configured or not."""
         from langdetect.lang_detect_exception import LangDetectException
 
-        with self._lock:
-            detector = self._factory.create()
-        detector.append(text)
         try:
-            return normalize_language_code(detector.detect())
+            return normalize_language_code(self._detector(text).detect())
         except LangDetectException:
             return UNDETERMINED
 

@@ -3,11 +3,14 @@
 English is scored by ``vaderSentiment`` with its lexicon extended by words and
 phrases from customer-service conversations.  Every other language with a
 lexicon under ``data/sentiment/`` is scored by :class:`LexiconScorer`, which
-follows VADER's rules: valences -4..4 summed and squashed, negation (before
-the word, after it for languages such as Persian, or as a verb prefix as in
-Czech), intensifiers, "but" shifting weight to the second clause, emoji,
-exclamation marks and capitals.  Words are looked up as written, by stem
-(entries ending in ``*``), then by lemma (simplemma).
+follows VADER's rules: valences -4..4 summed and squashed, negation within
+its clause (before the word, after it for languages such as Persian, or as a
+verb prefix as in Czech), intensifiers and superlative prefixes, "but"
+shifting weight to the second clause and "although" taking it from its own,
+emoji, exclamation marks and capitals.  Words are looked up as written, by
+stem (entries ending in ``*``), then by lemma (simplemma); multi-word phrases
+("k ničemu", "не работает") count as one.  A question whose polarity is
+faint is labelled neutral.
 
 A language without a lexicon gets a score from emoji alone, flagged
 unsupported: never an English guess.
