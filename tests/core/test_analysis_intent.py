@@ -49,6 +49,11 @@ def test_extra_keywords_are_merged_into_the_shipped_lists():
     assert "zähler zeigt unsinn" not in shipped_keywords()["de"]["complaint"]
 
 
+def test_extra_keywords_accept_locale_codes():
+    merged = merge_keywords(shipped_keywords(), {"cs_CZ": {"complaint": ["elektroměr lže"]}})
+    assert "elektroměr lže" in merged["cs"]["complaint"]
+
+
 def test_extra_keywords_may_add_a_language():
     merged = merge_keywords(shipped_keywords(), {"fr": {"complaint": ["en panne"]}})
     assert merged["fr"] == {"complaint": ["en panne"]}

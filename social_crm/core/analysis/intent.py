@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+from .language import normalize_language_code
 from .sentiment import QUESTION_MARKS
 
 _DATA = Path(__file__).parent / "data" / "intent"
@@ -57,7 +58,8 @@ def shipped_keywords() -> KeywordLists:
 def merge_keywords(base: KeywordLists, extra: KeywordLists | None) -> KeywordLists:
     """``base`` with ``extra``'s keywords added (new languages and intents included); inputs are not changed."""
     merged = {lang: {intent: list(words) for intent, words in intents.items()} for lang, intents in base.items()}
-    for lang, intents in (extra or {}).items():
+    for code, intents in (extra or {}).items():
+        lang = normalize_language_code(code) or code  # a manager may write "cs_CZ"
         for intent, words in intents.items():
             if intent not in _PRIORITY:
                 raise ValueError(f"unknown intent {intent!r}; use one of {_PRIORITY}")
