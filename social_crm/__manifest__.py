@@ -23,6 +23,7 @@
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
         "views/social_crm_menus.xml",
+        "wizards/social_crm_import_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

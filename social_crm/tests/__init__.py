@@ -3,3 +3,4 @@ from . import test_fetch
 from . import test_security
 from . import test_cron
 from . import test_controllers
+from . import test_import

@@ -1,0 +1,1 @@
+from . import social_crm_import
