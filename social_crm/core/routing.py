@@ -85,7 +85,7 @@ def ticket_priority(sentiment: float, influence: float) -> int:
     and a 100-influence author 2 points; an unknown author's angry post is
     "high", the same post by an influential author "very high"."""
     urgency = 2 * max(0.0, -sentiment) + 2 * max(0.0, min(influence, 100.0)) / 100
-    if urgency >= 2.2:
+    if urgency >= 2.0:
         return 3
     if urgency >= 1.2:
         return 2

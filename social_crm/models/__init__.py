@@ -6,6 +6,8 @@ from . import social_crm_credential
 from . import social_crm_stream
 from . import social_crm_profile
 from . import social_crm_post
+from . import social_crm_rule
 from . import res_partner
 from . import helpdesk_ticket
+from . import helpdesk_ticket_channel
 from . import crm_lead

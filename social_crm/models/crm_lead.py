@@ -1,4 +1,6 @@
-from odoo import fields, models
+from textwrap import shorten
+
+from odoo import api, fields, models
 
 
 class CrmLead(models.Model):
@@ -7,3 +9,33 @@ class CrmLead(models.Model):
     _social_post_field = "lead_id"
 
     social_post_ids = fields.One2many("social.crm.post", "lead_id", string="Social Posts")
+
+    @api.model
+    def _social_create_from_post(self, post, rule):
+        """A lead (or opportunity) for a purchase-intent post, with the
+        network as UTM source."""
+        author = post.profile_id
+        label = post._network_label()
+        return self.create(
+            {
+                "name": shorten(" ".join((post.text or "").split()), 80)
+                or self.env._("Social post from %(author)s", author=author.display_name),
+                "type": rule.lead_type,
+                "partner_id": post.partner_id.id,
+                "contact_name": False if post.partner_id else (author.name or author.handle),
+                "email_from": post.partner_id.email or author.email or False,
+                "website": author.website or False,
+                "team_id": rule.crm_team_id.id,
+                "user_id": rule.user_id.id,
+                "description": post._quote_html(),
+                "source_id": self._find_or_create_record("utm.source", label).id,
+                "medium_id": (rule.medium_id or self._find_or_create_record("utm.medium", "Social Media")).id,
+                "campaign_id": rule.campaign_id.id,
+                "company_id": post.company_id.id,
+            }
+        )
+
+    def action_social_reply(self):
+        self.ensure_one()
+        post = self.social_post_ids.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1:]
+        return post.action_reply()

@@ -1,11 +1,19 @@
 import logging
+from datetime import timezone
 from functools import lru_cache
+from textwrap import shorten
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.exceptions import UserError
+from odoo.tools import SQL, plaintext2html
 
 from ..core.analysis import Analyzer
-from ..core.types import POST_KINDS
+from ..core.errors import ConnectorError
+from ..core.routing import PostFacts
+from ..core.types import POST_KINDS, Author, NormalizedPost
 from .social_crm_account import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -70,6 +78,12 @@ class SocialCrmPost(models.Model):
         required=True,
         index=True,
     )
+    rule_id = fields.Many2one("social.crm.rule", string="Routed By", readonly=True, ondelete="set null")
+    processing_error = fields.Text(readonly=True, help="Why routing failed; the post waits until it is reset to New.")
+    first_response_date = fields.Datetime(readonly=True, copy=False)
+    response_time_hours = fields.Float(
+        string="First Response (hours)", readonly=True, copy=False, aggregator="avg", digits=(10, 2)
+    )
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
 
@@ -93,7 +107,21 @@ class SocialCrmPost(models.Model):
         self.write({"state": "ignored"})
 
     def action_reset_to_new(self):
-        self.write({"state": "new"})
+        self.write({"state": "new", "processing_error": False})
+
+    def action_reply(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply on %(network)s", network=self._network_label()),
+            "res_model": "social.crm.reply",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_post_id": self.id},
+        }
+
+    def _network_label(self):
+        return dict(self._fields["network"]._description_selection(self.env)).get(self.network, self.network)
 
     def action_open_on_network(self):
         self.ensure_one()
@@ -123,6 +151,8 @@ class SocialCrmPost(models.Model):
         self._apply_changes({stored[item.external_id]: item for item in items if item.external_id in stored})
         if new_ids:
             self._link_parents(new_ids)
+            # routing runs in its own cron, right away, so fetching never waits for it
+            self.env.ref("social_crm.ir_cron_process_new_posts")._trigger()
         self.invalidate_model()
         authors = self.env["social.crm.profile"].browse(profile_id for profile_id, _partner in profiles.values())
         authors._update_influence()
@@ -249,3 +279,215 @@ class SocialCrmPost(models.Model):
                 ids=post_ids,
             )
         )
+
+    # -- routing -------------------------------------------------------------
+    def _facts(self):
+        return PostFacts(
+            network=self.network,
+            account_id=self.account_id.id,
+            stream_id=self.stream_id.id or 0,
+            language=self.language or "und",
+            sentiment=self.sentiment_score,
+            intent=self.intent or "other",
+            influence=self.profile_id.influence_score,
+            text=self.text or "",
+            partner_tag_ids=frozenset(self.partner_id.category_id.ids),
+        )
+
+    @api.model
+    def _cron_process_new(self, batch_size=200):
+        """Route new posts batch by batch, committing after each batch."""
+        cron = self.env["ir.cron"]
+        while processed := self._process_new(batch_size):
+            if not cron._commit_progress(processed):
+                break
+
+    @api.model
+    def _process_new(self, limit=200):
+        """Route up to ``limit`` new incoming posts and return how many.
+
+        The rows are locked with SKIP LOCKED, so two workers never route the
+        same post, and each post leaves the "new" state in the transaction that
+        creates its ticket or lead, so a rule never acts twice on a post."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM social_crm_post
+                    WHERE state = 'new' AND direction = 'incoming' AND processing_error IS NULL
+                    ORDER BY published_date, id LIMIT %s FOR UPDATE SKIP LOCKED""",
+                limit,
+            )
+        )
+        posts = self.browse(row[0] for row in self.env.cr.fetchall())
+        if posts:
+            posts._route()
+        return len(posts)
+
+    def _route(self):
+        rules = {
+            company: self.env["social.crm.rule"].search([("company_id", "=", company.id)])._compiled()
+            for company in self.company_id
+        }
+        for post in self:
+            try:
+                with self.env.cr.savepoint():
+                    post._route_one(rules[post.company_id])
+            except Exception as error:  # noqa: BLE001 - one post must not block the others
+                _logger.info("Routing social post %s failed: %s", post.id, error)
+                post.processing_error = f"{type(error).__name__}: {error}"
+        self.filtered(lambda post: post.partner_id and not post.processing_error)._log_on_partners()
+
+    def _route_one(self, compiled_rules):
+        ticket = self._open_thread_ticket()
+        if ticket:
+            # a follow-up in a conversation that already has an open ticket joins it
+            self.write({"ticket_id": ticket.id, "state": "processed"})
+            ticket._social_log_posts(self)
+            return
+        facts = self._facts()
+        state = "processed"
+        for rule, conditions in compiled_rules:
+            if not conditions.accepts(facts):
+                continue
+            state = self._apply_rule(rule) or state
+            if not rule.continue_after:
+                break
+        self.state = state
+
+    def _open_thread_ticket(self):
+        if not self.thread_external_id:
+            return self.env["helpdesk.ticket"]
+        return self.search(
+            [
+                ("account_id", "=", self.account_id.id),
+                ("thread_external_id", "=", self.thread_external_id),
+                ("ticket_id", "!=", False),
+                ("ticket_id.closed", "=", False),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        ).ticket_id
+
+    def _apply_rule(self, rule):
+        """Carry out ``rule`` on the post; return the post's new state, if any."""
+        values = {"rule_id": rule.id}
+        record = None
+        if rule.action == "ignore":
+            values["state"] = "ignored"
+        elif rule.action == "ticket":
+            record = self.env["helpdesk.ticket"]._social_create_from_post(self, rule)
+            values["ticket_id"] = record.id
+        elif rule.action == "lead":
+            record = self.env["crm.lead"]._social_create_from_post(self, rule)
+            values["lead_id"] = record.id
+        self.write(values)
+        rule.matched_count += 1
+        target = record or self.partner_id
+        if rule.activity_type_id and target:
+            target.activity_schedule(
+                activity_type_id=rule.activity_type_id.id,
+                summary=rule.activity_summary or shorten(self.text or "", 60),
+                date_deadline=fields.Date.context_today(self) + relativedelta(days=rule.activity_days),
+                user_id=(rule.user_id or self.env.user).id,
+            )
+        if rule.acknowledge and rule.acknowledgement and rule.action != "ignore":
+            self._acknowledge(rule)
+        return values.get("state")
+
+    def _acknowledge(self, rule):
+        author = self.profile_id.name or self.profile_id.handle or ""
+        try:
+            self._reply(rule.acknowledgement.replace("{author}", author))
+        except UserError as error:
+            # the post is routed all the same; the agent sees why no acknowledgement went out
+            _logger.info("Acknowledgement of social post %s not sent: %s", self.id, error)
+
+    # -- presentation and chatter -------------------------------------------
+    def _quote_html(self):
+        """The post as safe HTML: text escaped, author, and a link to the
+        network only when it is a web address."""
+        author = self.profile_id.display_name or self.env._("Unknown author")
+        link = Markup("")
+        if self.url and self.url.startswith(("https://", "http://")):
+            link = Markup(' · <a href="%s" target="_blank" rel="noopener noreferrer">%s</a>') % (
+                self.url,
+                self.env._("View on %(network)s", network=self._network_label()),
+            )
+        return Markup("<blockquote>%s</blockquote><p><strong>%s</strong> · %s%s</p>") % (
+            plaintext2html(self.text or ""),
+            author,
+            self._network_label(),
+            link,
+        )
+
+    def _log_on_partners(self):
+        """Log the posts in their partners' chatter with the Social subtype,
+        in one batch, so social history reads with calls and e-mails."""
+        subtype = self.env.ref("social_crm.mt_social_post")
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": post.partner_id.id,
+                    "body": post._quote_html(),
+                    "message_type": "comment",
+                    "subtype_id": subtype.id,
+                    "author_id": post.partner_id.id,
+                    "date": post.published_date or fields.Datetime.now(),
+                }
+                for post in self
+            ]
+        )
+
+    # -- replying ------------------------------------------------------------
+    def _to_normalized(self):
+        self.ensure_one()
+        return NormalizedPost(
+            external_id=self.external_id,
+            author=Author(
+                external_id=self.profile_id.external_id or "",
+                handle=self.profile_id.handle or "",
+                display_name=self.profile_id.name or "",
+            ),
+            text=self.text or "",
+            created_at=(self.published_date or self.create_date).replace(tzinfo=timezone.utc),
+            kind=self.kind,
+            url=self.url or "",
+            parent_external_id=self.parent_external_id or "",
+            thread_external_id=self.thread_external_id or "",
+        )
+
+    def _reply(self, text):
+        """Send ``text`` as a reply on the network, store it as our outgoing
+        post, and record the first response time; return the stored reply."""
+        self.ensure_one()
+        try:
+            sent = self.account_id._connector().reply(self._to_normalized(), text)
+        except (ConnectorError, NotImplementedError) as error:
+            raise UserError(self.env._("The reply was not sent: %(error)s", error=error)) from None
+        self._ingest(self.account_id, [sent], self.stream_id)
+        reply = self.search([("account_id", "=", self.account_id.id), ("external_id", "=", sent.external_id)])
+        reply.write(
+            {
+                "direction": "outgoing",
+                "state": "processed",
+                "parent_id": self.id,
+                "ticket_id": self.ticket_id.id,
+                "lead_id": self.lead_id.id,
+                "partner_id": self.partner_id.id,
+            }
+        )
+        now = fields.Datetime.now()
+        values = {"state": "replied"}
+        if not self.first_response_date:
+            values["first_response_date"] = now
+            values["response_time_hours"] = (now - (self.published_date or self.create_date)).total_seconds() / 3600
+        self.write(values)
+        self.ticket_id._social_record_first_response(now)
+        body = Markup("<p>%s</p>%s") % (
+            self.env._("Replied on %(network)s:", network=self._network_label()),
+            reply._quote_html(),
+        )
+        for record in (self.ticket_id, self.lead_id, self.partner_id):
+            if record:
+                record.message_post(body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment")
+        return reply

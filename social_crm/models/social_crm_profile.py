@@ -1,10 +1,11 @@
 import json
-from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..core.analysis import influence_score
+from ..core.matching import AuthorIdentity, PartnerIdentity, evidence, host_of, match_author
 
 
 class SocialCrmProfile(models.Model):
@@ -28,7 +29,12 @@ class SocialCrmProfile(models.Model):
     influence_score = fields.Float(digits=(5, 1), help="0 to 100: reach, amplification, network and activity.")
     influence_breakdown = fields.Json(help="Points per component of the influence score.")
     partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
-    match_reason = fields.Char(readonly=True, help="Why this profile was linked to the partner.")
+    match_reason = fields.Char(readonly=True, help="Why this profile was linked to, or suggested for, the partner.")
+    suggested_partner_ids = fields.Many2many(
+        "res.partner",
+        string="Suggested Customers",
+        help="Partners this author may be; an agent confirms one with the Link to Customer action.",
+    )
     match_confidence = fields.Float(readonly=True, digits=(3, 2))
     post_ids = fields.One2many("social.crm.post", "profile_id", string="Posts")
 
@@ -40,7 +46,6 @@ class SocialCrmProfile(models.Model):
     @api.model
     def _selection_network(self):
         return self.env["social.crm.account"]._selection_network()
-
 
     @api.depends("name", "handle")
     def _compute_display_name(self):
@@ -61,10 +66,21 @@ class SocialCrmProfile(models.Model):
         rows = SQL(", ").join(
             SQL(
                 "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                account.network, author.external_id, account.company_id.id, author.handle or None,
-                author.display_name or None, author.url or None, author.followers, author.verified,
-                author.bio or None, (author.email or "").lower() or None, author.website or None,
-                uid, now, uid, now,
+                account.network,
+                author.external_id,
+                account.company_id.id,
+                author.handle or None,
+                author.display_name or None,
+                author.url or None,
+                author.followers,
+                author.verified,
+                author.bio or None,
+                (author.email or "").lower() or None,
+                author.website or None,
+                uid,
+                now,
+                uid,
+                now,
             )  # fmt: skip
             for author in unique.values()
         )
@@ -91,8 +107,7 @@ class SocialCrmProfile(models.Model):
             )
         )
         result = {
-            external_id: (profile_id, partner_id)
-            for profile_id, external_id, partner_id in self.env.cr.fetchall()
+            external_id: (profile_id, partner_id) for profile_id, external_id, partner_id in self.env.cr.fetchall()
         }
         self.invalidate_model()
         unlinked = self.browse(profile_id for profile_id, partner_id in result.values() if not partner_id)
@@ -101,27 +116,118 @@ class SocialCrmProfile(models.Model):
         return result
 
     def _match_partners(self):
-        """Link profiles whose e-mail belongs to exactly one partner; return the
-        profiles linked.  An ambiguous e-mail links nothing."""
-        by_email = defaultdict(list)
-        for profile in self.filtered("email"):
-            by_email[profile.email].append(profile.id)
-        if not by_email:
-            return self.browse()
-        partners = self.env["res.partner"].search_read(
-            [("email_normalized", "in", list(by_email))], ["email_normalized"]
-        )
-        partner_by_email = {}
-        for partner in partners:
-            partner_by_email.setdefault(partner["email_normalized"], []).append(partner["id"])
+        """Link profiles to partners on strong evidence and suggest partners
+        on weak or ambiguous evidence (see ``core.matching``); return the
+        profiles linked.  All candidates come from two queries per batch."""
         linked = self.browse()
-        for email, profile_ids in by_email.items():
-            partner_ids = partner_by_email.get(email, [])
-            if len(partner_ids) == 1:
-                profiles = self.browse(profile_ids)
-                profiles.write({"partner_id": partner_ids[0], "match_reason": "e-mail", "match_confidence": 1.0})
-                linked |= profiles
+        for company, profiles in self.grouped("company_id").items():
+            identities = {profile: profile._identity() for profile in profiles}
+            candidates = profiles._candidate_partners(company, identities.values())
+            threshold = company.social_crm_match_threshold
+            for profile, identity in identities.items():
+                match, suggestions = match_author(identity, candidates, threshold)
+                if match:
+                    profile.write(
+                        {
+                            "partner_id": match.partner_id,
+                            "match_reason": match.reason,
+                            "match_confidence": match.confidence,
+                        }
+                    )
+                    linked |= profile
+                elif suggestions:
+                    profile.write(
+                        {
+                            "suggested_partner_ids": [Command.set([s.partner_id for s in suggestions])],
+                            "match_reason": suggestions[0].reason,
+                            "match_confidence": suggestions[0].confidence,
+                        }
+                    )
+                elif company.social_crm_auto_create_partner:
+                    profile._create_partner()
+                    linked |= profile
         return linked
+
+    def _identity(self):
+        return AuthorIdentity(
+            network=self.network,
+            handle=self.handle or "",
+            name=self.name or "",
+            email=self.email or "",
+            bio=self.bio or "",
+            website=self.website or "",
+        )
+
+    def _candidate_partners(self, company, identities):
+        """Partners any of the identities may point to, as ``PartnerIdentity``."""
+        found = [evidence(identity) for identity in identities]
+        emails = set().union(*(f["e-mail"] for f in found))
+        phones = set().union(*(f["phone"] for f in found))
+        hosts = set().union(*(f["website"] for f in found))
+        names = set().union(*(f["name"] for f in found))
+        handles = {
+            (identity.network, handle) for identity, f in zip(identities, found, strict=True) for handle in f["handle"]
+        }
+        known = {}
+        if handles:
+            for row in self.search_read(
+                [
+                    ("company_id", "=", company.id),
+                    ("partner_id", "!=", False),
+                    ("network", "in", list({network for network, _handle in handles})),
+                    ("handle", "in", list({handle for _network, handle in handles})),
+                ],
+                ["network", "handle", "partner_id"],
+            ):
+                known.setdefault(row["partner_id"][0], set()).add((row["network"], row["handle"].lower()))
+        terms = (
+            ([[("email_normalized", "in", list(emails))]] if emails else [])
+            + [[("phone_sanitized", "=like", f"%{phone}")] for phone in phones]
+            + [[("website", "ilike", host)] for host in hosts]
+            + [[("name", "=ilike", name)] for name in names]
+        )
+        partners = []
+        if terms or known:
+            domain = Domain.OR(terms + [[("id", "in", list(known))]])
+            domain &= Domain("company_id", "in", [company.id, False])
+            partners = self.env["res.partner"].search_read(
+                domain, ["name", "email_normalized", "phone_sanitized", "website"]
+            )
+        return [
+            PartnerIdentity(
+                partner_id=row["id"],
+                name=row["name"] or "",
+                emails=frozenset([row["email_normalized"]] if row["email_normalized"] else []),
+                phones=frozenset([row["phone_sanitized"]] if row["phone_sanitized"] else []),
+                hosts=frozenset([host_of(row["website"])] if row["website"] and host_of(row["website"]) else []),
+                handles=frozenset(known.get(row["id"], ())),
+            )
+            for row in partners
+        ]
+
+    def _create_partner(self):
+        """A new customer from the author's profile (company setting)."""
+        self.ensure_one()
+        partner = self.env["res.partner"].create(
+            {
+                "name": self.name or self.handle or self.external_id,
+                "email": self.email or False,
+                "website": self.website or False,
+                "company_id": self.company_id.id,
+            }
+        )
+        self.write({"partner_id": partner.id, "match_reason": "created", "match_confidence": 1.0})
+        return partner
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "partner_id" in vals:
+            # the posts follow their author to the partner
+            posts = self.env["social.crm.post"].search([("profile_id", "in", self.ids)])
+            posts.write({"partner_id": vals["partner_id"]})
+            if vals["partner_id"]:
+                super().write({"suggested_partner_ids": [Command.clear()]})
+        return result
 
     def _update_influence(self):
         """Score the profiles from the engagement their stored posts earned,

@@ -4,3 +4,4 @@ from . import test_security
 from . import test_cron
 from . import test_controllers
 from . import test_import
+from . import test_routing

@@ -1,1 +1,3 @@
+from . import social_crm_reply
+from . import social_crm_link_partner
 from . import social_crm_import

@@ -165,8 +165,8 @@ class Connector:
                 self._sleep(delay)
 
 
-    #: (connect, read) timeouts of every HTTP call, in seconds
-    timeout: ClassVar[tuple[float, float]] = (5.0, 30.0)
+    #: timeout of every HTTP call (connect, then each read), in seconds
+    timeout: ClassVar[float] = 30.0
 
     @property
     def session(self) -> requests.Session:

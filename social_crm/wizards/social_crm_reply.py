@@ -1,0 +1,52 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..core.connectors import get_connector_class
+
+
+class SocialCrmReply(models.TransientModel):
+    """Answer a social post from Odoo; the answer goes to the network through
+    the account's connector and is logged on the ticket, lead and customer."""
+
+    _name = "social.crm.reply"
+    _description = "Reply to a Social Post"
+
+    post_id = fields.Many2one("social.crm.post", required=True, ondelete="cascade")
+    post_text = fields.Text(related="post_id.text", string="Message")
+    author_id = fields.Many2one(related="post_id.profile_id", string="Author")
+    network = fields.Selection(related="post_id.network")
+    text = fields.Text(string="Reply", required=True)
+    max_length = fields.Integer(compute="_compute_limits")
+    length = fields.Integer(compute="_compute_limits")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if not values.get("post_id"):
+            model, record_id = self.env.context.get("active_model"), self.env.context.get("active_id")
+            if model in ("helpdesk.ticket", "crm.lead") and record_id:
+                posts = self.env[model].browse(record_id).social_post_ids
+                latest = posts.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1:]
+                values["post_id"] = latest.id
+        return values
+
+    @api.depends("post_id", "text")
+    def _compute_limits(self):
+        for wizard in self:
+            network = wizard.post_id.network
+            wizard.max_length = get_connector_class(network).max_text_length if network else 0
+            wizard.length = len(wizard.text or "")
+
+    def action_send(self):
+        self.ensure_one()
+        if self.max_length and self.length > self.max_length:
+            raise UserError(
+                self.env._(
+                    "%(network)s accepts at most %(limit)s characters; this reply has %(length)s.",
+                    network=self.post_id._network_label(),
+                    limit=self.max_length,
+                    length=self.length,
+                )
+            )
+        self.post_id._reply(self.text)
+        return {"type": "ir.actions.act_window_close"}
