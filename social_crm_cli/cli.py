@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("files", metavar="FILE", nargs="+", type=Path, help=".jsonl/.ndjson or .csv files")
     command.add_argument("--batch-size", type=int, default=500, help="rows per call (default 500, at most 5000)")
     command.add_argument("--format", choices=("jsonl", "csv"), help="file format (default: from the file name)")
+    command.add_argument(
+        "--route",
+        action="store_true",
+        help="apply the routing rules to the new posts (tickets, leads, replies); default: stored as processed history",
+    )
 
     command = commands.add_parser("fetch", parents=[common], help="fetch an account's streams now")
     command.add_argument("account", metavar="ACCOUNT", help="account id or name")
@@ -206,6 +211,7 @@ def command_import(transport, options, out, err) -> int:
                         "import_rows",
                         account_id=account["id"],
                         rows=[{**row.data, LINE_KEY: row.line} for row in rows],
+                        route=options.route,
                     )
                     counts["created"] += result["created"]
                     counts["duplicates"] += result["duplicates"]

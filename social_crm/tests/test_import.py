@@ -64,6 +64,16 @@ class TestImport(SocialCrmCase):
         self.assertEqual((again["created"], again["duplicates"], len(again["rejected"])), (0, 3, 3))
         self.assertEqual(len(self.posts()), 3)
 
+    def test_imported_posts_are_history_unless_routing_is_asked_for(self):
+        self.Import.import_rows(self.account.id, export_rows()[:1])
+        self.assertEqual(self.posts().mapped("state"), ["processed"], "no ticket or reply for old posts")
+        self.Import.import_rows(self.account.id, export_rows()[1:2], route=True)
+        self.assertEqual(self.posts().filtered(lambda p: p.external_id == "bf-2").state, "new")
+        self.Import.import_rows(self.account.id, export_rows()[1:2])
+        self.assertEqual(
+            self.posts().filtered(lambda p: p.external_id == "bf-2").state, "new", "stored posts keep their state"
+        )
+
     def test_line_numbers_from_the_file_are_kept(self):
         rows = [dict(row, _line=line) for row, line in zip(export_rows(), (10, 11, 14, 15, 20, 31), strict=True)]
         result = self.Import.import_rows(self.account.id, rows)

@@ -45,15 +45,23 @@ class SocialCrmImport(models.TransientModel):
         if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only Social CRM managers can import posts."))
 
+    route_posts = fields.Boolean(
+        string="Route Like New Posts",
+        help="Apply the routing rules to the imported posts (tickets, leads, acknowledgements). Off: they are history, "
+        "stored as processed.",
+    )
+
     @api.model
-    def import_rows(self, account_id, rows):
+    def import_rows(self, account_id, rows, route=False):
         """Store the posts of ``rows`` (dicts as read from an export; an optional
         ``_line`` key gives the row's line in the file) in the account
         ``account_id`` and return ``{"created": n, "duplicates": n,
         "rejected": [{"line": n, "reason": text, "external_id": id}]}``.
 
         ``duplicates`` counts the valid rows that were already stored (or
-        repeated in ``rows``); they are updated, never stored twice."""
+        repeated in ``rows``); they are updated, never stored twice.  Unless
+        ``route`` is true, the new posts are history: stored as processed, so
+        that the routing rules open no ticket and send no reply for them."""
         self._check_manager()
         if isinstance(account_id, bool) or not isinstance(account_id, int):
             raise UserError(self.env._("The account is given by its id (a number)."))
@@ -70,7 +78,17 @@ class SocialCrmImport(models.TransientModel):
             raise UserError(self.env._("There is no social account with id %(id)s.", id=account_id))
         account.check_access("write")
         posts, rejected = normalize_rows(rows, network=account.network)
-        created = self.env["social.crm.post"]._ingest(account, [post for _line, post in posts]) if posts else 0
+        Post = self.env["social.crm.post"]
+        external_ids = list({post.external_id for _line, post in posts})
+        stored = set(
+            Post.search([("account_id", "=", account.id), ("external_id", "in", external_ids)]).mapped("external_id")
+        )
+        created = Post._ingest(account, [post for _line, post in posts]) if posts else 0
+        if created and not route:
+            new_ids = [external_id for external_id in external_ids if external_id not in stored]
+            Post.search([("account_id", "=", account.id), ("external_id", "in", new_ids), ("state", "=", "new")]).write(
+                {"state": "processed"}
+            )
         return {
             "created": created,
             "duplicates": len(posts) - created,
@@ -104,7 +122,9 @@ class SocialCrmImport(models.TransientModel):
         for rows, refused in iter_batches(io.BytesIO(content), self._file_format(), batch_size=500):
             rejected.extend(refused)
             if rows:
-                result = self.import_rows(self.account_id.id, [{**row.data, LINE_KEY: row.line} for row in rows])
+                result = self.import_rows(
+                    self.account_id.id, [{**row.data, LINE_KEY: row.line} for row in rows], route=self.route_posts
+                )
                 created += result["created"]
                 duplicates += result["duplicates"]
                 rejected.extend(RejectedRow(item["line"], item["reason"]) for item in result["rejected"])

@@ -86,6 +86,10 @@ def test_import_jsonl_reports_rejections_and_is_idempotent(odoo_server, account,
 
     texts = post_texts(odoo_server, account["id"])
     assert set(texts) == {"e2e-1", "e2e-2", "e2e-4", "e2e-5"}
+    states = odoo_server.rpc(
+        "social.crm.post", "search_read", domain=[("account_id", "=", account["id"])], fields=["state"]
+    )
+    assert {post["state"] for post in states} == {"processed"}, "backfilled posts are history, not routed"
     assert texts["e2e-2"] == HOSTILE
     assert len(texts["e2e-5"]) == 100_000
 
@@ -105,16 +109,17 @@ def test_import_csv_by_account_name_over_jsonrpc(odoo_server, account, tmp_path)
         writer.writerow(["Post ID", "Message", "Author", "Author Name", "Published", "Likes", "Language"])
         writer.writerow(["csv-1", "Skvělá služba,\ndíky!", "@petr", "Petr", "2023-06-01 10:00:00", "1,204", "cs"])
         writer.writerow(["csv-2", "Wo bleibt mein Paket?", "@klaus", "Klaus", "1685613600", "3", "de"])
-    result = odoo_server.cli("import", account["name"], path, auth="password")
+    result = odoo_server.cli("import", account["name"], path, "--route", auth="password")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Total: 2 created, 0 already stored (duplicates), 0 rejected" in result.stdout
     posts = odoo_server.rpc(
         "social.crm.post",
         "search_read",
         domain=[("account_id", "=", account["id"])],
-        fields=["external_id", "text", "like_count", "language"],
+        fields=["external_id", "text", "like_count", "state"],
         order="external_id",
     )
+    assert {post["state"] for post in posts} == {"new"}, "--route leaves them to the routing rules"
     assert [(p["external_id"], p["text"], p["like_count"]) for p in posts] == [
         ("csv-1", "Skvělá služba,\ndíky!", 1204),
         ("csv-2", "Wo bleibt mein Paket?", 3),
