@@ -8,7 +8,15 @@
     "license": "LGPL-3",
     "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
     "external_dependencies": {
-        "python": ["requests", "langdetect", "vaderSentiment"],
+        "python": [
+            "requests",
+            "requests_oauthlib",
+            "feedparser",
+            "langdetect",
+            "py3langid",
+            "simplemma",
+            "vaderSentiment",
+        ],
     },
     "data": [
         "security/social_crm_security.xml",
@@ -25,6 +33,7 @@
         "views/helpdesk_ticket_views.xml",
         "views/crm_lead_views.xml",
         "views/social_crm_rule_views.xml",
+        "views/social_crm_analysis_views.xml",
         "views/res_config_settings_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
@@ -34,6 +43,11 @@
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "social_crm/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -7,6 +7,8 @@ from . import social_crm_stream
 from . import social_crm_profile
 from . import social_crm_post
 from . import social_crm_rule
+from . import social_crm_intent_keyword
+from . import social_crm_analysis_correction
 from . import res_partner
 from . import helpdesk_ticket
 from . import helpdesk_ticket_channel

@@ -23,6 +23,27 @@ class ResPartner(models.Model):
         compute="_compute_social_stats", string="Influence", digits=(5, 1), help="The highest of the profiles' scores."
     )
 
+    social_ticket_ids = fields.Many2many(
+        "helpdesk.ticket", compute="_compute_social_records", string="Open Social Tickets"
+    )
+    social_lead_ids = fields.Many2many("crm.lead", compute="_compute_social_records", string="Open Social Leads")
+
+    def _compute_social_records(self):
+        """Open tickets and leads that the partner's posts produced, from one
+        grouped query."""
+        records = {
+            partner: (tickets, leads)
+            for partner, tickets, leads in self.env["social.crm.post"]._read_group(
+                [("partner_id", "in", self.ids), "|", ("ticket_id", "!=", False), ("lead_id", "!=", False)],
+                ["partner_id"],
+                ["ticket_id:recordset", "lead_id:recordset"],
+            )
+        }
+        for partner in self:
+            tickets, leads = records.get(partner, (self.env["helpdesk.ticket"], self.env["crm.lead"]))
+            partner.social_ticket_ids = tickets.filtered(lambda ticket: not ticket.closed)
+            partner.social_lead_ids = leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
+
     def _compute_social_stats(self):
         """Every figure of every partner in the recordset from one query over
         the posts (record rules applied) and one over the profiles."""
@@ -30,7 +51,10 @@ class ResPartner(models.Model):
         partners = self.filtered("id")
         if partners:
             now = fields.Datetime.now()
-            query = self.env["social.crm.post"]._search(
+            Post = self.env["social.crm.post"]
+            # the aggregates are read with SQL: pending changes (corrections) go first
+            Post.flush_model(["partner_id", "direction", "is_deleted", "sentiment_score", "published_date", "intent"])
+            query = Post._search(
                 [("partner_id", "in", partners.ids), ("direction", "=", "incoming"), ("is_deleted", "=", False)]
             )
             query.groupby = SQL("social_crm_post.partner_id")

@@ -29,10 +29,15 @@ INTENTS = [
 POST_KIND_LABELS = {"post": "Post", "mention": "Mention", "comment": "Comment", "message": "Direct Message"}
 
 
+#: the score a label corrected by an agent stands for in averages and trends
+LABEL_SCORES = {"positive": 0.5, "neutral": 0.0, "negative": -0.5}
+
+
 @lru_cache(maxsize=16)
-def analyzer_for(languages):
-    """Analyzers load their lexicons once; one per language configuration."""
-    return Analyzer(languages=languages or None)
+def analyzer_for(languages, keywords):
+    """Analyzers load their lexicons once; one per company configuration."""
+    extra = {language: {intent: list(words) for intent, words in intents} for language, intents in keywords}
+    return Analyzer(languages=languages or None, intent_keywords=extra or None)
 
 
 class SocialCrmPost(models.Model):
@@ -103,6 +108,35 @@ class SocialCrmPost(models.Model):
             author = post.profile_id.display_name or ""
             post.display_name = f"{author}: {excerpt}" if author else excerpt or post.external_id
 
+    def write(self, vals):
+        if {"sentiment_label", "intent"} & set(vals) and not self.env.context.get("social_crm_analysis"):
+            self._record_corrections(vals)
+            if vals.get("sentiment_label") in LABEL_SCORES and "sentiment_score" not in vals:
+                vals = dict(vals, sentiment_score=LABEL_SCORES[vals["sentiment_label"]])
+        return super().write(vals)
+
+    def _record_corrections(self, vals):
+        """Keep what an agent changed in the analysis, with the text it was about."""
+        corrections = []
+        for post in self:
+            sentiment = vals.get("sentiment_label", post.sentiment_label)
+            intent = vals.get("intent", post.intent)
+            if (sentiment, intent) != (post.sentiment_label, post.intent):
+                corrections.append(
+                    {
+                        "post_id": post.id,
+                        "company_id": post.company_id.id,
+                        "text": post.text,
+                        "language": post.language,
+                        "analyzer_version": post.analyzer_version,
+                        "original_sentiment": post.sentiment_label,
+                        "corrected_sentiment": sentiment,
+                        "original_intent": post.intent,
+                        "corrected_intent": intent,
+                    }
+                )
+        self.env["social.crm.analysis.correction"].sudo().create(corrections)
+
     def action_ignore(self):
         self.write({"state": "ignored"})
 
@@ -162,7 +196,10 @@ class SocialCrmPost(models.Model):
         """Analysis values of one text; a failure is stored with the post, never
         a reason to drop it."""
         try:
-            result = analyzer_for(company._social_crm_language_codes()).analyse(
+            analyzer = analyzer_for(
+                company._social_crm_language_codes(), self.env["social.crm.intent.keyword"]._lists_for(company)
+            )
+            result = analyzer.analyse(
                 text, language_hint=language_hint, language_prior=partner_lang or ""
             )
         except Exception as error:  # noqa: BLE001 - any analyzer failure must keep the post
@@ -260,7 +297,7 @@ class SocialCrmPost(models.Model):
             }
             values.update({key: value for key, value in metrics.items() if value and value != post[key]})
             if values:
-                post.write(values)
+                post.with_context(social_crm_analysis=True).write(values)
 
     def _link_parents(self, post_ids):
         """Resolve parent ids of new posts, and of stored replies whose parent

@@ -5,3 +5,4 @@ from . import test_cron
 from . import test_controllers
 from . import test_import
 from . import test_routing
+from . import test_analysis

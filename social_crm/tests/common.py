@@ -1,10 +1,25 @@
 import json
+import sys
 from pathlib import Path
+from unittest import SkipTest
 
 from odoo.sql_db import Savepoint
 from odoo.tests import TransactionCase
 
+REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((Path(__file__).parents[1] / "core" / "connectors" / "demo_posts.json").read_text("utf-8"))
+
+
+def imitations():
+    """The imitation servers of the networks' APIs live in the repository's
+    pytest suite; an addon installed without its repository has none."""
+    if not (REPOSITORY / "tests" / "imitation" / "server.py").is_file():
+        raise SkipTest("the imitation servers are only in a source checkout of social_crm")
+    if str(REPOSITORY) not in sys.path:
+        sys.path.insert(0, str(REPOSITORY))
+    from tests.imitation import mastodon, server, telegram
+
+    return server, mastodon, telegram
 
 
 class SimulatedCommits:

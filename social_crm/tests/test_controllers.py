@@ -1,7 +1,12 @@
 import json
+import os
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import imitations
 
 
 @tagged("post_install", "-at_install")
@@ -97,6 +102,32 @@ class TestOAuthCallback(HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertTrue(self.account.oauth_state, "the pending connection is untouched")
         self.assertFalse(self.account.credential_ids.filtered(lambda line: line.key == "access_token"))
+
+    def test_a_granted_connection_stores_the_token(self):
+        server_module, mastodon, _telegram = imitations()
+        imitation = mastodon.MastodonImitation()
+        with (
+            server_module.ImitationServer(imitation) as server,
+            patch.dict(os.environ, OAUTHLIB_INSECURE_TRANSPORT="1"),
+        ):
+            self.account.write(
+                {
+                    "base_url": server.url,
+                    "credential_ids": [
+                        Command.clear(),
+                        Command.create({"key": "client_id", "value": mastodon.CLIENT_ID}),
+                        Command.create({"key": "client_secret", "value": mastodon.CLIENT_SECRET}),
+                    ],
+                }
+            )
+            query = parse_qs(urlsplit(self.account.action_oauth_connect()["url"]).query)
+            code = imitation.authorize(query["redirect_uri"][0], query["code_challenge"][0])
+            self.authenticate("social_oauth_manager", "social_oauth_manager")
+            response = self.url_open(f"/social_crm/oauth/callback?state={query['state'][0]}&code={code}")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.account.state, "connected")
+        self.assertFalse(self.account.oauth_state, "a state is used once")
+        self.assertIn(self.account._credentials()["access_token"], imitation.tokens)
 
     def test_the_callback_needs_a_manager(self):
         new_test_user(self.env, "social_plain_user", groups="social_crm.group_social_crm_user")

@@ -1,27 +1,10 @@
-import sys
 from datetime import datetime, timezone
-from pathlib import Path
-from unittest import SkipTest
 
 from odoo.tests import tagged
 
 from odoo.addons.social_crm.core.types import Author, Metrics, NormalizedPost
 
-from .common import SimulatedCommits, SocialCrmCase
-
-REPOSITORY = Path(__file__).resolve().parents[2]
-
-
-def imitations():
-    """The imitation servers live in the repository's pytest suite; an addon
-    installed without its repository has none."""
-    if not (REPOSITORY / "tests" / "imitation" / "server.py").is_file():
-        raise SkipTest("the imitation servers are only in a source checkout of social_crm")
-    if str(REPOSITORY) not in sys.path:
-        sys.path.insert(0, str(REPOSITORY))
-    from tests.imitation import mastodon, server, telegram
-
-    return server, mastodon, telegram
+from .common import SimulatedCommits, SocialCrmCase, imitations
 
 
 def post(external_id, text, author, thread="", parent="", kind="mention"):
@@ -154,6 +137,17 @@ class TestRouting(SocialCrmCase):
         self.assertEqual(stored.partner_id, partner)
         messages = partner.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("social_crm.mt_social_post"))
         self.assertIn("wszystko działa", messages.body)
+
+
+    def test_the_partner_form_shows_open_social_tickets_and_leads(self):
+        partner = self.env["res.partner"].create({"name": "Kasia", "email": "kasia@example.pl"})
+        kasia = Author("u-kasia", "kasia", email="kasia@example.pl")
+        angry = "Internet nie działa od trzech dni, to skandal! Chcę zwrot pieniędzy."
+        complaint = self.ingest(post("o-1", angry, kasia))
+        purchase = self.ingest(post("o-2", "Chcę zamówić światłowód 1 Gb/s, ile kosztuje?", kasia))
+        self.assertTrue(complaint.ticket_id and purchase.lead_id)
+        self.assertEqual(partner.social_ticket_ids, complaint.ticket_id)
+        self.assertEqual(partner.social_lead_ids, purchase.lead_id)
 
 
 @tagged("post_install", "-at_install")
