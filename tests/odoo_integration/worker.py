@@ -213,7 +213,7 @@ def ingest(registry, options):
     next cron run would."""
     from psycopg2 import errors
 
-    stored = deadlocks = 0
+    stored = deadlocks = serialization_failures = 0
     with registry.cursor() as cr:
         env = environment(cr)
         account = env["social.crm.account"].browse(options.account)
@@ -226,20 +226,23 @@ def ingest(registry, options):
                     stored += env["social.crm.post"]._ingest(account, batch, stream)
                     cr.commit()
                     break
-                except (errors.DeadlockDetected, errors.SerializationFailure):
+                except (errors.DeadlockDetected, errors.SerializationFailure) as error:
                     cr.rollback()
                     env.invalidate_all()
-                    deadlocks += 1
+                    if isinstance(error, errors.DeadlockDetected):
+                        deadlocks += 1
+                    else:
+                        serialization_failures += 1
             else:
                 raise RuntimeError("a page could not be stored in 20 attempts")
-    return {"stored": stored, "deadlocks": deadlocks}
+    return {"stored": stored, "deadlocks": deadlocks, "serialization_failures": serialization_failures}
 
 
 def fetch_generated(registry, options):
     """``account._fetch()`` (the cron's path) of the generated account."""
+    from odoo.addons.social_crm.core.analysis import Analyzer
     from odoo.addons.social_crm.core.connectors.base import AccountConfig, Connector
     from odoo.addons.social_crm.core.types import Page
-    from odoo.addons.social_crm.models import social_crm_post
 
     signal_dir = Path(options.signal_dir)
 
@@ -258,23 +261,18 @@ def fetch_generated(registry, options):
             )
 
     stall_text = f"#{options.stall_at}"
-    original_analyzer_for = social_crm_post.analyzer_for
+    analyse = Analyzer.analyse
 
-    class Stalling:
-        """The real analyzer; the analysis of one post waits for the test."""
+    def stalling(analyzer, text, *args, **kwargs):
+        """The real analysis; that of one post waits for the test."""
+        if text.endswith(stall_text):
+            (signal_dir / "stalled").write_text("1")
+            while not (signal_dir / "go").exists():
+                time.sleep(0.05)
+        return analyse(analyzer, text, *args, **kwargs)
 
-        def __init__(self, analyzer):
-            self.analyzer = analyzer
-
-        def analyse(self, text, **kwargs):
-            if text.endswith(stall_text):
-                (signal_dir / "stalled").write_text("1")
-                while not (signal_dir / "go").exists():
-                    time.sleep(0.05)
-            return self.analyzer.analyse(text, **kwargs)
-
-    social_crm_post.analyzer_for = lambda languages: Stalling(original_analyzer_for(languages))
-    Account = type(registry["social.crm.account"])
+    Analyzer.analyse = stalling
+    Account = registry["social.crm.account"]  # the model class of this registry
     Account._connector = lambda account: Generated(AccountConfig())
     with registry.cursor() as cr:
         env = environment(cr)

@@ -1,0 +1,2 @@
+from . import social_crm_account
+from . import social_crm_post
