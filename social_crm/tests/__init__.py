@@ -6,3 +6,4 @@ from . import test_controllers
 from . import test_import
 from . import test_routing
 from . import test_analysis
+from . import test_faults
