@@ -7,3 +7,4 @@ from . import test_import
 from . import test_routing
 from . import test_analysis
 from . import test_faults
+from . import test_tour

@@ -1,0 +1,65 @@
+import shutil
+from unittest import SkipTest
+
+from odoo.tests import HttpCase, tagged
+
+from .common import SimulatedCommits
+
+try:
+    import websocket
+except ImportError:
+    websocket = None
+
+#: the names Odoo's ChromeBrowser looks for on Linux (odoo.tests.common)
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+#: the demo post the tour answers, and the reply it types
+POST_WORDS = "zase nejde internet"
+REPLY = "Dobrý den, technik už je na cestě, tour reply"
+
+
+@tagged("post_install", "-at_install")
+class TestReplyTour(HttpCase):
+    """In a real headless Chromium: open a ticket that routing created from a
+    demo post, answer it through the reply wizard, see the answer in the
+    chatter; then check on the server that the answer was sent."""
+
+    def setUp(self):
+        super().setUp()
+        # Odoo's own browser support logs a WARNING and skips without these;
+        # say why here instead, without a WARNING in the log
+        if websocket is None:
+            raise SkipTest("the websocket-client package (requirements-test.txt) is needed to drive Chromium")
+        if not any(shutil.which(name) for name in CHROME_NAMES):
+            raise SkipTest("no Chrome or Chromium executable on PATH (Debian: apt-get install chromium)")
+        self.account = self.env.ref("social_crm.demo_account", raise_if_not_found=False)
+        if not self.account:
+            raise SkipTest("the tour answers a demo post: install social_crm with demo data")
+        # fetch and route the demo network's posts as the crons would
+        commits = SimulatedCommits(self.env)
+        self.patch(self.env.cr, "commit", commits.commit)
+        self.account._fetch()
+        Post = self.env["social.crm.post"]
+        while Post._process_new(200):
+            pass
+        self.post = Post.search(
+            [("account_id", "=", self.account.id), ("direction", "=", "incoming"), ("text", "ilike", POST_WORDS)]
+        )
+        self.assertEqual(len(self.post), 1, "the demo data has one post with the words the tour looks for")
+        self.assertTrue(self.post.ticket_id, "the demo routing rules make a ticket of the complaint")
+
+    def test_reply_to_a_ticket_from_a_post(self):
+        ticket = self.post.ticket_id
+        # the follow-ups of the thread joined the ticket; the wizard answers the latest
+        answered = ticket.social_post_ids.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1]
+        self.assertNotEqual(answered.state, "replied")
+        self.start_tour("/odoo/helpdesk-tickets", "social_crm_reply_tour", login="admin")
+
+        self.env.invalidate_all()
+        self.assertEqual(answered.state, "replied")
+        self.assertTrue(answered.first_response_date)
+        reply = self.env["social.crm.post"].search([("parent_id", "=", answered.id), ("direction", "=", "outgoing")])
+        self.assertEqual(len(reply), 1)
+        self.assertEqual(reply.text, REPLY)
+        self.assertEqual(reply.ticket_id, ticket)
+        logged = ticket.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("social_crm.mt_social_post"))
+        self.assertTrue(any(REPLY in (message.body or "") for message in logged))
