@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON = "social_crm"
+#: the optional queue_job bridge; tested in a database of its own, since it changes how the crons work
+QUEUE_ADDON = "social_crm_queue"
 #: log lines the Odoo run may show although they say WARNING: none so far
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
@@ -46,7 +48,7 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 def static_checks(tally: Tally):
     ruff = run([sys.executable, "-m", "ruff", "check", "."])
     tally.check("ruff", ruff.returncode == 0)
-    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON])
+    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON, QUEUE_ADDON])
     tally.check("pylint-odoo (OCA configuration)", pylint.returncode == 0)
 
 
@@ -112,13 +114,14 @@ def run_odoo(database: str, logfile: Path, *args: str) -> subprocess.CompletedPr
     return run(command, capture_output=True)
 
 
-def module_state(database: str) -> str:
+def module_state(database: str, module: str = ADDON) -> str:
     result = subprocess.run(
-        ["psql", "-d", database, "-Atc", "SELECT state FROM ir_module_module WHERE name = 'social_crm'"],
+        ["psql", "-d", database, "-AtF", " ", "-c", "SELECT name, state FROM ir_module_module WHERE name LIKE 'soc%'"],
         capture_output=True,
         text=True,
     )
-    return result.stdout.strip() or "absent"
+    states = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    return states.get(module, "absent")
 
 
 def log_problems(logfile: Path) -> list[str]:
@@ -131,13 +134,8 @@ def fresh_database(name: str) -> str:
     return name
 
 
-def odoo_tests(tally: Tally, logs: Path, tags: str):
-    ensure_postgresql()
-    # 1. with demo data, run the addon's tests
-    database = fresh_database("social_crm_test_demo")
-    logfile = logs / "odoo-tests.log"
-    run_odoo(database, logfile, "-i", ADDON, "--with-demo", "--test-enable", f"--test-tags={tags}")
-    tally.check("Odoo: module installed with demo data", module_state(database) == "installed")
+def count_odoo_tests(tally: Tally, logfile: Path, label: str):
+    """Add the test results of an Odoo log to the tally; its WARNING and ERROR lines fail."""
     text = logfile.read_text(errors="replace") if logfile.exists() else ""
     results = ODOO_RESULT.findall(text)
     if results:
@@ -145,12 +143,37 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
         tally.passed += total - failed - errors
         tally.failed += failed + errors
         if failed or errors:
-            tally.notes.append(f"FAILED: Odoo tests: {failed} failed, {errors} errors (see {logfile})")
-        print(f"Odoo tests: {total - failed - errors} passed, {failed + errors} failed", flush=True)
+            tally.notes.append(f"FAILED: {label} tests: {failed} failed, {errors} errors (see {logfile})")
+        print(f"{label} tests: {total - failed - errors} passed, {failed + errors} failed", flush=True)
     else:
-        tally.check("Odoo tests ran", False, f"no test report in {logfile}")
+        tally.check(f"{label} tests ran", False, f"no test report in {logfile}")
     problems = log_problems(logfile)
-    tally.check("Odoo: test log has no WARNING or ERROR", not problems, "\n  " + "\n  ".join(problems[:20]))
+    tally.check(f"{label}: test log has no WARNING or ERROR", not problems, "\n  " + "\n  ".join(problems[:20]))
+
+
+def queue_job_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import odoo.addons.queue_job"], capture_output=True)
+    return probe.returncode == 0
+
+
+def odoo_tests(tally: Tally, logs: Path, tags: str):
+    ensure_postgresql()
+    # 1. with demo data, run the addon's tests
+    database = fresh_database("social_crm_test_demo")
+    logfile = logs / "odoo-tests.log"
+    run_odoo(database, logfile, "-i", ADDON, "--with-demo", "--test-enable", f"--test-tags={tags}")
+    tally.check("Odoo: module installed with demo data", module_state(database) == "installed")
+    count_odoo_tests(tally, logfile, "Odoo")
+
+    # 1b. the queue_job bridge, when OCA queue_job is installed
+    if queue_job_available():
+        database = fresh_database("social_crm_test_queue")
+        logfile = logs / "odoo-queue-tests.log"
+        run_odoo(database, logfile, "-i", QUEUE_ADDON, "--with-demo", "--test-enable", f"--test-tags=/{QUEUE_ADDON}")
+        tally.check(f"Odoo: {QUEUE_ADDON} installed", module_state(database, QUEUE_ADDON) == "installed")
+        count_odoo_tests(tally, logfile, QUEUE_ADDON)
+    else:
+        print(f"{QUEUE_ADDON} not tested: OCA queue_job is not installed", flush=True)
 
     # 2. without demo data: install, upgrade and uninstall cleanly
     database = fresh_database("social_crm_test_nodemo")

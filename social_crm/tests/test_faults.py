@@ -148,6 +148,7 @@ class StormServer:
     def __init__(self):
         self.mode = "ok"
         self.requests = 0
+        self.abandoned = 0
         self.delay = 0.0
         storm = self
 
@@ -173,7 +174,7 @@ class StormServer:
                     self.end_headers()
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (timeout mode)
+                    storm.abandoned += 1  # the client gave up waiting (timeout mode)
 
             def log_message(self, *args):
                 pass

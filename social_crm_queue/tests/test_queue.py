@@ -34,7 +34,7 @@ class TestQueue(SocialCrmCase):
     def test_the_cron_enqueues_one_fetch_job_per_due_account(self):
         with trap_jobs() as trap:
             self.Account._cron_fetch_due()
-            trap.assert_jobs_count(2, only=self.Account._fetch_job)
+            trap.assert_jobs_count(2)
             for account in (self.account, self.second):
                 trap.assert_enqueued_job(
                     account._fetch_job,
@@ -54,7 +54,8 @@ class TestQueue(SocialCrmCase):
         self.Account._cron_fetch_due()
         self.Account._cron_fetch_due()  # the next cron run, before any job ran
         jobs = Job.search([("method_name", "=", "_fetch_job"), ("model_name", "=", "social.crm.account")])
-        self.assertEqual(sorted(jobs.mapped("records").ids), sorted((self.account | self.second).ids))
+        self.assertEqual(len(jobs), 2)
+        self.assertEqual(sorted(job.records.id for job in jobs), sorted((self.account | self.second).ids))
         self.assertEqual(set(jobs.mapped("channel")), {"root.social_crm.fetch"})
         self.assertEqual(set(jobs.mapped("state")), {"pending"})
 
@@ -65,8 +66,11 @@ class TestQueue(SocialCrmCase):
         with trap_jobs() as trap:
             self.Post._cron_process_new(batch_size=10)
             pages = -(-len(new) // 10)
-            trap.assert_jobs_count(pages, only=self.Post._process_batch)
-            self.assertEqual(sum(len(job.recordset) for job in trap.enqueued_jobs), len(new))
+            trap.assert_jobs_count(pages)
+            self.assertEqual({job.method_name for job in trap.enqueued_jobs}, {"_process_batch"})
+            routed = self.Post.browse([post_id for job in trap.enqueued_jobs for post_id in job.recordset.ids])
+            self.assertEqual(len(routed), len(new))
+            self.assertEqual(routed, new, "each new post is in exactly one job")
             jobs = list(trap.enqueued_jobs)
             trap.perform_enqueued_jobs()
         self.assertFalse(new.filtered(lambda post: post.state == "new"))
@@ -83,4 +87,8 @@ class TestQueue(SocialCrmCase):
     def test_a_fetch_job_queues_the_routing_of_what_it_stored(self):
         with trap_jobs() as trap:
             self.account._fetch_job()
-            trap.assert_jobs_count(-(-len(SAMPLE["posts"]) // 200), only=self.Post._process_batch)
+            trap.assert_jobs_count(1)
+            job = trap.enqueued_jobs[0]
+            self.assertEqual(job.method_name, "_process_batch")
+            stored_new = self.posts().filtered(lambda post: post.state == "new" and post.direction == "incoming")
+            self.assertEqual(job.recordset, stored_new)
