@@ -16,13 +16,23 @@ MANIFEST = ast.literal_eval((ADDON / "__manifest__.py").read_text())
 XML_FILES = sorted(ADDON.rglob("*.xml"))
 
 
-def model_names():
-    """``_name`` of every model the addon defines (not those it inherits)."""
+def model_names(folder="models"):
+    """``_name`` of every stored model the addon defines (not those it extends, nor abstract ones)."""
     names = set()
-    for path in (ADDON / "models").glob("*.py"):
+    for path in (ADDON / folder).glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_name" for t in node.targets):
-                names.add(node.value.value)
+            if not isinstance(node, ast.ClassDef) or "AbstractModel" in ast.unparse(node.bases[0]):
+                continue
+            attributes = {
+                target.id: ast.literal_eval(statement.value)
+                for statement in node.body
+                if isinstance(statement, ast.Assign)
+                for target in statement.targets
+                if isinstance(target, ast.Name) and target.id in ("_name", "_inherit")
+            }
+            name, inherited = attributes.get("_name"), attributes.get("_inherit", [])
+            if name and name not in ([inherited] if isinstance(inherited, str) else inherited):
+                names.add(name)
     return names
 
 

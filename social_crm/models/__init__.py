@@ -13,3 +13,4 @@ from . import res_partner
 from . import helpdesk_ticket
 from . import helpdesk_ticket_channel
 from . import crm_lead
+from . import mail_message

@@ -61,12 +61,13 @@ class HelpdeskTicket(models.Model):
         """Show incoming posts of the ticket's conversation in its chatter."""
         self.ensure_one()
         for post in posts:
-            self.message_post(
+            message = self.message_post(
                 body=post._quote_html(),
                 subtype_xmlid="social_crm.mt_social_post",
                 message_type="comment",
                 author_id=post.partner_id.id or None,
             )
+            message.sudo().social_post_id = post
 
     def _social_record_first_response(self, moment):
         for ticket in self.filtered(lambda t: t.social_network and not t.social_first_response_hours):

@@ -470,6 +470,7 @@ class SocialCrmPost(models.Model):
                     "subtype_id": subtype.id,
                     "author_id": post.partner_id.id,
                     "date": post.published_date or fields.Datetime.now(),
+                    "social_post_id": post.id,
                 }
                 for post in self
             ]
@@ -526,5 +527,8 @@ class SocialCrmPost(models.Model):
         )
         for record in (self.ticket_id, self.lead_id, self.partner_id):
             if record:
-                record.message_post(body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment")
+                message = record.message_post(
+                    body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+                )
+                message.sudo().social_post_id = reply
         return reply

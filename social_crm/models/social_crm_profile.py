@@ -1,6 +1,9 @@
 import json
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
@@ -255,6 +258,79 @@ class SocialCrmProfile(models.Model):
             )
         )
         self.invalidate_recordset(["influence_score", "influence_breakdown"])
+
+    # -- privacy -------------------------------------------------------------
+    def _privacy_data(self):
+        """Everything stored about the author, as JSON-ready data."""
+        self.ensure_one()
+        posts = self.post_ids
+        return {
+            "profile": {
+                "network": self.network,
+                "external_id": self.external_id,
+                "handle": self.handle,
+                "name": self.name,
+                "url": self.url,
+                "followers": self.followers,
+                "verified": self.verified,
+                "bio": self.bio,
+                "email": self.email,
+                "website": self.website,
+                "influence_score": self.influence_score,
+                "influence_breakdown": self.influence_breakdown,
+                "customer": self.partner_id.display_name or None,
+                "match_reason": self.match_reason,
+            },
+            "posts": [
+                {
+                    "external_id": post.external_id,
+                    "url": post.url,
+                    "published": fields.Datetime.to_string(post.published_date),
+                    "text": post.text,
+                    "language": post.language,
+                    "sentiment_score": post.sentiment_score,
+                    "sentiment_label": post.sentiment_label,
+                    "intent": post.intent,
+                    "state": post.state,
+                    "ticket": post.ticket_id.display_name or None,
+                    "lead": post.lead_id.display_name or None,
+                }
+                for post in posts
+            ],
+            "corrections": self.env["social.crm.analysis.correction"]
+            .sudo()
+            .search_read([("post_id", "in", posts.ids)], ["text", "corrected_sentiment", "corrected_intent"]),
+        }
+
+    def action_privacy_export(self):
+        """Download everything stored about the author (data portability)."""
+        self.ensure_one()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"social-author-{self.network}-{self.id}.json",
+                "raw": json.dumps(self._privacy_data(), ensure_ascii=False, indent=2, default=str).encode(),
+                "mimetype": "application/json",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
+
+    def action_privacy_erase(self):
+        """Erase the author on request: profile, posts with their analysis and
+        chatter copies, corrections, exports; tickets and leads stay for the
+        business but lose the quoted words."""
+        if not self.env.user.has_group("social_crm.group_social_crm_manager"):
+            raise AccessError(self.env._("Only Social CRM managers can erase an author's data."))
+        posts = self.sudo().post_ids
+        removed = Markup("<p>%s</p>") % self.env._("Removed at the author's request.")
+        posts.ticket_id.description = removed
+        posts.lead_id.description = removed
+        self.env["social.crm.analysis.correction"].sudo().search([("post_id", "in", posts.ids)]).unlink()
+        self.env["ir.attachment"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids)]).unlink()
+        posts.unlink()
+        self.sudo().unlink()
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
 
     def action_view_posts(self):
         self.ensure_one()

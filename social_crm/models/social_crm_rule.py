@@ -33,8 +33,8 @@ class SocialCrmRule(models.Model):
 
     # -- conditions ----------------------------------------------------------
     networks = fields.Char(help="Comma-separated networks (e.g. x, mastodon); empty: every network.")
-    account_ids = fields.Many2many("social.crm.account", string="Accounts")
-    stream_ids = fields.Many2many("social.crm.stream", string="Streams")
+    account_ids = fields.Many2many("social.crm.account")
+    stream_ids = fields.Many2many("social.crm.stream")
     languages = fields.Char(help="Comma-separated ISO 639-1 codes (e.g. cs, pl); empty: every language.")
     use_sentiment = fields.Boolean(string="Filter on Sentiment")
     sentiment_at_most = fields.Float(
@@ -50,19 +50,18 @@ class SocialCrmRule(models.Model):
 
     # -- actions -------------------------------------------------------------
     action = fields.Selection(RULE_ACTIONS, required=True, default="ticket")
-    helpdesk_team_id = fields.Many2one("helpdesk.ticket.team", string="Helpdesk Team")
+    helpdesk_team_id = fields.Many2one("helpdesk.ticket.team")
     ticket_tag_ids = fields.Many2many("helpdesk.ticket.tag", string="Ticket Tags")
     crm_team_id = fields.Many2one("crm.team", string="Sales Team")
     lead_type = fields.Selection([("lead", "Lead"), ("opportunity", "Opportunity")], default="lead")
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign")
-    medium_id = fields.Many2one("utm.medium", string="Medium")
+    campaign_id = fields.Many2one("utm.campaign")
+    medium_id = fields.Many2one("utm.medium")
     user_id = fields.Many2one("res.users", string="Assign To")
     activity_type_id = fields.Many2one("mail.activity.type", string="Schedule Activity")
     activity_days = fields.Integer(string="Activity Due In (days)", default=1)
     activity_summary = fields.Char(translate=True)
     acknowledge = fields.Boolean(string="Send Acknowledgement Reply")
     acknowledgement = fields.Text(
-        string="Acknowledgement",
         translate=True,
         help="Sent as a reply on the network; {author} is replaced by the author's name.",
     )

@@ -1,3 +1,5 @@
+import json
+
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -60,3 +62,35 @@ class TestSecurity(SocialCrmCase):
     def test_user_of_company_a_sees_the_posts(self):
         posts = self.env["social.crm.post"].with_user(self.user_a).search([])
         self.assertEqual(posts, self.posts())
+
+    def test_search_text_with_sql_fragments_is_harmless(self):
+        Post = self.env["social.crm.post"].with_user(self.user_a)
+        count = Post.search_count([])
+        for fragment in ("'; DROP TABLE social_crm_post; --", "%' OR 1=1 --", "\\'; SELECT pg_sleep(5); --"):
+            self.assertFalse(Post.search([("text", "ilike", fragment)]))
+            self.assertFalse(self.env["social.crm.profile"].with_user(self.user_a).name_search(fragment))
+        self.assertEqual(Post.search_count([]), count)
+
+    def test_a_manager_exports_then_erases_an_author(self):
+        post = self.posts()[0]
+        words = post.text[:20]
+        profile = post.profile_id
+        ticket = self.env["helpdesk.ticket"].create(
+            {"name": "From social", "description": post._quote_html(), "partner_id": post.partner_id.id}
+        )
+        post.ticket_id = ticket
+        ticket._social_log_posts(post)
+        self.assertTrue(self.env["mail.message"].search([("social_post_id", "=", post.id)]))
+        manager = profile.with_user(self.manager_a)
+        action = manager.action_privacy_export()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        exported = json.loads(attachment.raw)
+        self.assertEqual(exported["profile"]["external_id"], profile.external_id)
+        self.assertEqual({p["external_id"] for p in exported["posts"]}, set(profile.post_ids.mapped("external_id")))
+        with self.assertRaises(AccessError):
+            profile.with_user(self.user_a).action_privacy_erase()
+        posts = profile.post_ids
+        manager.action_privacy_erase()
+        self.assertFalse(profile.exists() or posts.exists() or attachment.exists())
+        self.assertFalse(self.env["mail.message"].search([("social_post_id", "in", posts.ids)]))
+        self.assertNotIn(words, str(ticket.description))

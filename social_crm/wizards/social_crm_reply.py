@@ -17,7 +17,7 @@ class SocialCrmReply(models.TransientModel):
     network = fields.Selection(related="post_id.network")
     text = fields.Text(string="Reply", required=True)
     max_length = fields.Integer(compute="_compute_limits")
-    length = fields.Integer(compute="_compute_limits")
+    text_length = fields.Integer(compute="_compute_limits")
 
     @api.model
     def default_get(self, fields_list):
@@ -35,17 +35,17 @@ class SocialCrmReply(models.TransientModel):
         for wizard in self:
             network = wizard.post_id.network
             wizard.max_length = get_connector_class(network).max_text_length if network else 0
-            wizard.length = len(wizard.text or "")
+            wizard.text_length = len(wizard.text or "")
 
     def action_send(self):
         self.ensure_one()
-        if self.max_length and self.length > self.max_length:
+        if self.max_length and self.text_length > self.max_length:
             raise UserError(
                 self.env._(
                     "%(network)s accepts at most %(limit)s characters; this reply has %(length)s.",
                     network=self.post_id._network_label(),
                     limit=self.max_length,
-                    length=self.length,
+                    length=self.text_length,
                 )
             )
         self.post_id._reply(self.text)
