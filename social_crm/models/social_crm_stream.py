@@ -64,6 +64,7 @@ class SocialCrmStream(models.Model):
                 stored = Post._ingest(self.account_id, page.posts, self)
                 self.write(
                     {
+                        "query": connector.moved_to or self.query,
                         "cursor": page.cursor,
                         "last_fetch_date": fields.Datetime.now(),
                         "fetched_count": self.fetched_count + stored,

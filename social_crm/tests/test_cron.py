@@ -112,3 +112,20 @@ class TestCron(SocialCrmCase):
         self.assertEqual(self.account.rate_limit_remaining, 0)
         self.assertNotIn(self.account, self.Account.search(self.Account._due_domain()))
         self.assertFalse(self.posts())
+
+
+@tagged("post_install", "-at_install")
+class TestMovedFeed(SocialCrmCase):
+    def test_a_feed_that_moved_for_good_is_read_from_its_new_address(self):
+        class MovedDemo(DemoConnector):
+            def fetch_page(self, stream, cursor):
+                self.moved_to = "https://feeds.example/new.xml"
+                return super().fetch_page(stream, cursor)
+
+        stream = self.streams.filtered(lambda s: s.kind == "search")
+        stream.query = "https://feeds.example/old.xml"
+        original = type(self.account)._connector
+        self.patch(self.env.cr, "commit", SimulatedCommits(self.env).commit)
+        with patch.object(type(self.account), "_connector", lambda account: MovedDemo(original(account).config)):
+            self.account._fetch()
+        self.assertEqual(stream.query, "https://feeds.example/new.xml")

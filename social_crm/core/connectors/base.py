@@ -99,6 +99,8 @@ class Connector:
         self._session: requests.Session | None = None
         #: the rate-limit state of the last response, for the caller to store
         self.last_rate_limit: RateLimit | None = None
+        #: where a stream's source moved for good (HTTP 301), for the caller to store
+        self.moved_to = ""
 
     # -- credentials -------------------------------------------------------
     def save_credentials(self, credentials: dict[str, Any]) -> None:

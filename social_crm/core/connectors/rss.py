@@ -38,11 +38,6 @@ class RssConnector(Connector):
     label = "RSS / Atom"
     stream_kinds = ("search", "mentions")
 
-    def __init__(self, config, **kwargs):
-        super().__init__(config, **kwargs)
-        #: the feed's new URL after a permanent redirect during the last fetch, else ""
-        self.moved_to = ""
-
     def check_connection(self) -> str:
         feed = feedparser.parse(self._get(self.base_url, {}).content)
         return feed.feed.get("title") or self.base_url
