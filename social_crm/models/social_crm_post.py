@@ -381,14 +381,14 @@ class SocialCrmPost(models.Model):
             ticket._social_log_posts(self)
             return
         facts = self._facts()
-        state = "processed"
         for rule, conditions in compiled_rules:
             if not conditions.accepts(facts):
                 continue
-            state = self._apply_rule(rule) or state
+            self._apply_rule(rule)
             if not rule.continue_after:
                 break
-        self.state = state
+        if self.state == "new":  # a rule may have ignored it, or an acknowledgement replied
+            self.state = "processed"
 
     def _open_thread_ticket(self):
         if not self.thread_external_id:
@@ -405,7 +405,7 @@ class SocialCrmPost(models.Model):
         ).ticket_id
 
     def _apply_rule(self, rule):
-        """Carry out ``rule`` on the post; return the post's new state, if any."""
+        """Carry out ``rule`` on the post."""
         values = {"rule_id": rule.id}
         record = None
         if rule.action == "ignore":
@@ -428,7 +428,6 @@ class SocialCrmPost(models.Model):
             )
         if rule.acknowledge and rule.acknowledgement and rule.action != "ignore":
             self._acknowledge(rule)
-        return values.get("state")
 
     def _acknowledge(self, rule):
         author = self.profile_id.name or self.profile_id.handle or ""

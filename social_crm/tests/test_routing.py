@@ -139,6 +139,16 @@ class TestRouting(SocialCrmCase):
         self.assertIn("wszystko działa", messages.body)
 
 
+    def test_an_acknowledgement_is_sent_from_the_rule_template(self):
+        self.rules[0].write({"acknowledge": True, "acknowledgement": "Děkujeme, {author}, už to řešíme."})
+        author = Author("u-ack", "martina", display_name="Martina")
+        stored = self.ingest(post("a-1", "Internet vůbec nefunguje, je to hrozné, chci vrátit peníze!", author))
+        self.assertTrue(stored.ticket_id)
+        reply = self.Post.search([("parent_id", "=", stored.id), ("direction", "=", "outgoing")])
+        self.assertEqual(reply.text, "Děkujeme, Martina, už to řešíme.")
+        self.assertEqual((stored.state, reply.ticket_id), ("replied", stored.ticket_id))
+        self.assertTrue(stored.first_response_date)
+
     def test_the_partner_form_shows_open_social_tickets_and_leads(self):
         partner = self.env["res.partner"].create({"name": "Kasia", "email": "kasia@example.pl"})
         kasia = Author("u-kasia", "kasia", email="kasia@example.pl")
