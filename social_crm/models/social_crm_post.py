@@ -448,7 +448,8 @@ class SocialCrmPost(models.Model):
                 self.url,
                 self.env._("View on %(network)s", network=self._network_label()),
             )
-        return Markup("<blockquote>%s</blockquote><p><strong>%s</strong> · %s%s</p>") % (
+        # no <blockquote>: the chatter folds quotes away behind "•••"
+        return Markup('<div>%s</div><p class="text-muted small"><strong>%s</strong> · %s%s</p>') % (
             plaintext2html(self.text or ""),
             author,
             self._network_label(),
