@@ -90,11 +90,11 @@ def test_two_cron_workers_store_every_post_once(odoo_db, setup):
 
 
 def test_two_workers_ingesting_overlapping_pages_store_each_post_once(odoo_db, setup):
-    """The same 1,200 posts in pages of 50, shifted by half a page and in the
+    """The same 600 posts in pages of 50, shifted by half a page and in the
     opposite order in the second worker, authors shuffled within each page:
     ``_ingest`` itself, with no lock of the account, must keep one row per
     post and per author, and count each post as new exactly once."""
-    account, total = str(setup["generated"]), 1200
+    account, total = str(setup["generated"]), 600
     first, second = race(
         odoo_db,
         ("ingest", "--account", account, "--posts", str(total), "--seed", "1"),
