@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..core.connectors import AccountConfig, available_networks, get_connector_class
-from ..core.errors import AuthError, ConnectorError, RateLimited
+from ..core.errors import ConnectorError, RateLimited
 
 _logger = logging.getLogger(__name__)
 
@@ -285,6 +285,10 @@ class SocialCrmAccount(models.Model):
             except (ConnectorError, NotImplementedError) as error:
                 self._record_error(error)
                 return
+            except Exception as error:  # a connector's bug must not stop the other accounts
+                _logger.exception("Social account %s: unexpected failure", self.id)
+                self._record_error(error)
+                return
             self._record_success(connector)
 
     def _record_success(self, connector):
@@ -324,7 +328,7 @@ class SocialCrmAccount(models.Model):
             "last_error_date": now,
             "next_fetch_date": now + timedelta(minutes=max(self.fetch_interval, 1)),
         }
-        if isinstance(error, AuthError) or self.state != "disabled":
+        if self.state != "disabled":
             values["state"] = "error"
         self.write(values)
         self.env["ir.cron"]._commit_progress()

@@ -129,3 +129,30 @@ class TestMovedFeed(SocialCrmCase):
         with patch.object(type(self.account), "_connector", lambda account: MovedDemo(original(account).config)):
             self.account._fetch()
         self.assertEqual(stream.query, "https://feeds.example/new.xml")
+
+
+@tagged("post_install", "-at_install")
+class TestBuggyConnector(SocialCrmCase):
+    def test_a_connector_bug_fails_its_account_only(self):
+        class Buggy(DemoConnector):
+            def fetch_page(self, stream, cursor):
+                raise KeyError("unexpected payload key")
+
+        healthy = self.account
+        buggy = healthy.copy({"name": "Buggy"})
+        self.env["social.crm.stream"].create({"name": "m", "account_id": buggy.id, "kind": "mentions"})
+        self.env["social.crm.account"].search([("id", "not in", (healthy | buggy).ids)]).write({"state": "disabled"})
+        original = type(healthy)._connector
+
+        def connector(account):
+            return Buggy(original(account).config) if account == buggy else original(account)
+
+        self.patch(self.env.cr, "commit", SimulatedCommits(self.env).commit)
+        with (
+            patch.object(type(healthy), "_connector", connector),
+            self.assertLogs("odoo.addons.social_crm.models.social_crm_account", "ERROR"),
+        ):
+            self.env["social.crm.account"]._cron_fetch_due()
+        self.assertEqual((buggy.state, healthy.state), ("error", "connected"))
+        self.assertIn("unexpected payload key", buggy.last_error)
+        self.assertTrue(self.posts(healthy))
