@@ -8,3 +8,4 @@ from . import test_routing
 from . import test_analysis
 from . import test_faults
 from . import test_tour
+from . import test_i18n
