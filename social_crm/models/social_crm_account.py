@@ -188,6 +188,19 @@ class SocialCrmAccount(models.Model):
         self._save_credentials(credentials)
         self.write({"state": "connected", "last_error": False})
 
+    def action_register_webhook(self):
+        """Have the network push events to this account's webhook URL."""
+        self.ensure_one()
+        try:
+            self._connector().register_webhook(self.sudo().webhook_url)
+        except (ConnectorError, NotImplementedError) as error:
+            raise UserError(self.env._("The webhook was not registered: %(error)s", error=error)) from None
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": self.env._("The network now pushes events to Odoo.")},
+        }
+
     def action_disconnect(self):
         """Revoke the token at the network and forget it; the app's own keys stay."""
         for account in self:

@@ -56,6 +56,16 @@ class TestWebhooks(HttpCase):
         self.deliver(self.update(1, "Internet nefunguje už druhý den!"))
         self.assertEqual(len(self.posts()), 1, "a repeated delivery is stored once")
 
+    def test_registering_the_webhook_tells_the_network_where_to_push(self):
+        server_module, _mastodon, telegram = imitations()
+        imitation = telegram.TelegramImitation()
+        with server_module.ImitationServer(imitation) as server:
+            self.account.base_url = server.url
+            self.account._save_credentials({"bot_token": telegram.TOKEN})
+            self.account.action_register_webhook()
+        self.assertEqual(imitation.webhook_url, self.account.webhook_url)
+        self.assertEqual(imitation.secret_token, self.account._credentials()["webhook_secret"])
+
     def test_bad_or_missing_signature_stores_nothing(self):
         self.assertEqual(self.deliver(self.update(2, "hello"), secret="wrong").status_code, 403)
         self.assertEqual(self.deliver(self.update(3, "hello"), secret=None).status_code, 403)

@@ -295,9 +295,9 @@ def signed(payload, secret="app-secret") -> WebhookRequest:
 
 def test_pages_install_the_app_for_webhooks(api):
     imitation, server = api
-    make(server).subscribe_webhooks()
+    make(server).register_webhook("https://odoo.example/social_crm/webhook/t")
     assert imitation.posted[-1] == (f"/{PAGE_ID}/subscribed_apps", {"subscribed_fields": "feed,mention,messages"})
-    make(server, "instagram").subscribe_webhooks()
+    make(server, "instagram").register_webhook("https://odoo.example/social_crm/webhook/t")
     assert imitation.posted[-1] == (f"/{PAGE_ID}/subscribed_apps", {"subscribed_fields": "feed"})
 
 

@@ -169,14 +169,14 @@ def test_connection_errors_never_show_the_token(caplog):
     assert TOKEN not in str(raised.value) and TOKEN not in caplog.text
 
 
-def test_set_webhook_makes_and_saves_a_secret(api):
+def test_register_webhook_makes_and_saves_a_secret(api):
     imitation, server = api
     saved = []
     connector = get_connector_class("telegram")(
         AccountConfig(base_url=server.url, credentials={"bot_token": TOKEN}), on_credentials=saved.append,
         sleep=lambda s: None,
     )
-    connector.set_webhook("https://odoo.example/social/webhook/telegram/7")
+    connector.register_webhook("https://odoo.example/social/webhook/telegram/7")
     assert imitation.webhook_url == "https://odoo.example/social/webhook/telegram/7"
     assert imitation.secret_token == saved[-1]["webhook_secret"] and len(imitation.secret_token) >= 32
     connector.delete_webhook()

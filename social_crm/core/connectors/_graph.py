@@ -124,7 +124,7 @@ class GraphConnector(Connector):
     oauth_scopes: ClassVar[tuple[str, ...]] = ()
     #: the comments edge can be asked for newest first, so a poll may stop early
     comments_newest_first: ClassVar[bool] = False
-    #: Page fields :meth:`subscribe_webhooks` subscribes the app to
+    #: Page fields :meth:`register_webhook` subscribes the app to
     webhook_fields: ClassVar[tuple[str, ...]] = ("feed", "mention", "messages")
 
     def __init__(self, config, **kwargs):
@@ -477,9 +477,9 @@ class GraphConnector(Connector):
         return bool(post.parent_external_id) and post.parent_external_id != post.thread_external_id
 
     # -- webhooks ---------------------------------------------------------------------
-    def subscribe_webhooks(self) -> None:
+    def register_webhook(self, url: str) -> None:
         """Install the app on the Page so that Meta delivers its events to the app's webhook
-        (the callback URL and verify token are set once per app in the Meta dashboard)."""
+        (``url`` and the verify token are set once per app in the Meta dashboard)."""
         body = self._call("POST", f"/{self.page_id()}/subscribed_apps",
                           data={"subscribed_fields": ",".join(self.webhook_fields)})
         if body.get("success") is not True:

@@ -142,6 +142,10 @@ class Connector:
         raise NotImplementedError(f"{self.label}: publishing is not supported")
 
     # -- webhooks ----------------------------------------------------------
+    def register_webhook(self, url: str) -> None:
+        """Ask the network to deliver the account's events to ``url``."""
+        raise NotImplementedError(f"{self.label}: register the webhook URL in the network's developer settings")
+
     def webhook_handshake(self, request: WebhookRequest) -> WebhookResponse | None:
         """Answer a verification request, or ``None`` if this is no handshake."""
         return None

@@ -17,7 +17,7 @@ logs and error messages never show the token; urllib3's debug log is
 filtered as well.
 
 Webhooks: Telegram sends one Update per POST with the secret token given to
-``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``; :meth:`set_webhook`
+``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``; :meth:`register_webhook`
 registers the URL (and makes the secret), :meth:`delete_webhook` goes back to
 polling.
 """
@@ -150,7 +150,7 @@ class TelegramConnector(Connector):
     def check_connection(self) -> str:
         return optional_str(self._call("getMe"), "username")
 
-    def set_webhook(self, url: str) -> None:
+    def register_webhook(self, url: str) -> None:
         """Deliver updates to ``url`` (HTTPS) instead of polling; the secret token
         is made (and saved) if the account has none yet."""
         secret = self.config.credentials.get("webhook_secret")
