@@ -207,8 +207,10 @@ def main() -> int:
     tally = Tally()
     if not options.skip_static:
         static_checks(tally)
-    pure_tests(tally)
     reason = odoo_available()
+    if not reason:
+        ensure_postgresql()  # the pytest suite's real-Odoo tests (tests/odoo_integration) need it too
+    pure_tests(tally)
     if reason:
         print(f"Odoo tests skipped: {reason}; install Odoo 19 (see README) to run them.", flush=True)
     else:
