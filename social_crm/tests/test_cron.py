@@ -114,14 +114,17 @@ class TestCron(SocialCrmCase):
         self.assertFalse(self.posts())
 
 
+class MovedDemo(DemoConnector):
+    """The Demo network, answering like a feed that moved for good."""
+
+    def fetch_page(self, stream, cursor):
+        self.moved_to = "https://feeds.example/new.xml"
+        return super().fetch_page(stream, cursor)
+
+
 @tagged("post_install", "-at_install")
 class TestMovedFeed(SocialCrmCase):
     def test_a_feed_that_moved_for_good_is_read_from_its_new_address(self):
-        class MovedDemo(DemoConnector):
-            def fetch_page(self, stream, cursor):
-                self.moved_to = "https://feeds.example/new.xml"
-                return super().fetch_page(stream, cursor)
-
         stream = self.streams.filtered(lambda s: s.kind == "search")
         stream.query = "https://feeds.example/old.xml"
         original = type(self.account)._connector
