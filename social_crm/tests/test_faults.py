@@ -219,7 +219,8 @@ class TestNetworkStorms(SocialCrmCase):
         self.patch(self.env.cr, "commit", self.commits.commit)
         self.Account = self.env["social.crm.account"]
         self.Account.search([]).write({"state": "disabled"})
-        self.storm = self.enterContext(StormServer())
+        self.storm = StormServer().__enter__()  # not enterContext: Python 3.10 has none
+        self.addCleanup(self.storm.__exit__, None, None, None)
         self.mastodon = self.Account.create(
             {
                 "name": "Brand on a stormy instance",
