@@ -31,7 +31,9 @@ DEFAULT_FILES = [
     DATA / "posts_heldout.jsonl",
     DATA / "posts_heldout_2.jsonl",
     DATA / "posts_heldout_3.jsonl",
+    DATA / "posts_train_extra.jsonl",
     DATA / "posts_heldout_4.jsonl",
+    DATA / "posts_heldout_5.jsonl",
     DATA / "vader_tweets_en.jsonl",
 ]
 COMPANY_LANGUAGES = ("en", "cs", "pl", "ru", "fa", "uk", "de", "es")

@@ -2,6 +2,9 @@
 
 Pure Python (never imports ``odoo``).  Build one :class:`Analyzer` and reuse it:
 lexicons and models load once per process and ``analyse`` stays fast.
+
+Sentiment and intent come from the lexicons and keyword rules, combined by a
+small learned model (``learned.py``) for the languages it was trained on.
 """
 
 from __future__ import annotations
@@ -9,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .influence import InfluenceScore, influence_score
-from .intent import IntentClassifier, KeywordLists, merge_keywords, shipped_keywords
+from .intent import IntentClassifier, KeywordLists, decide, merge_keywords, shipped_keywords
 from .language import LanguageDetector, normalize_language_code
+from .learned import intent_from_probabilities, learned_model, sentiment_from_probabilities
 from .normalize import normalize_text
 from .sentiment import lexicon_languages, sentiment
 
-VERSION = "social_crm-analysis/1.0"
+VERSION = "social_crm-analysis/1.1"
 
 __all__ = [
     "VERSION",
@@ -60,19 +64,33 @@ class Analyzer:
 
     def sentiment(self, text: str, language: str) -> tuple[float, str, bool]:
         """``(score, label, supported)`` of ``text`` already known to be in ``language``."""
-        return sentiment(normalize_text(text), normalize_language_code(language))
+        score, label, supported, _intent = self._sentiment_and_intent(
+            normalize_text(text), normalize_language_code(language)
+        )
+        return score, label, supported
 
     def analyse(self, text: str, language_hint: str = "", language_prior: str = "") -> Analysis:
         """Analyse one post.  ``language_hint``: the network's language tag; ``language_prior``: the partner's."""
         clean = normalize_text(text or "")
         language, confidence = self._detector.detect(clean, hint=language_hint, prior=language_prior)
-        # "und" has no lexicon: sentiment() falls back to emoji, flagged unsupported
-        score, label, supported = sentiment(clean, language)
+        score, label, supported, intent = self._sentiment_and_intent(clean, language)
         return Analysis(
             language=language,
             language_confidence=confidence,
             sentiment_score=score,
             sentiment_label=label,
             sentiment_supported=supported,
-            intent=self._intents.classify(clean, language, score),
+            intent=intent,
         )
+
+    def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str]:
+        """``(score, label, supported, intent)`` of normalised text; the learned model combines lexicon and rules."""
+        # "und" and other languages without a lexicon: emoji-only sentiment, flagged unsupported
+        score, label, supported = sentiment(clean, language)
+        rule_points = self._intents.scores(clean, language, score)
+        model = learned_model()
+        if not (supported and model is not None and language in model.languages and clean):
+            return score, label, supported, decide(rule_points)
+        sentiment_probabilities, intent_probabilities = model.predict(clean, language, score, rule_points)
+        score, label = sentiment_from_probabilities(sentiment_probabilities, model.sentiment_threshold)
+        return score, label, supported, intent_from_probabilities(intent_probabilities)

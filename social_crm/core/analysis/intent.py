@@ -76,10 +76,14 @@ class IntentClassifier:
         }
 
     def classify(self, text: str, language: str, sentiment_score: float) -> str:
+        return decide(self.scores(text, language, sentiment_score))
+
+    def scores(self, text: str, language: str, sentiment_score: float) -> dict[str, float]:
+        """Points of each intent but "other" from keyword hits, question form and tone."""
         lowered = text.lower()
         patterns = self._patterns.get(language, {})
         hits = {intent: len(found.findall(lowered)) for intent, found in patterns.items()}
-        scores = {
+        return {
             COMPLAINT: _COMPLAINT_HIT * hits.get(COMPLAINT, 0) + _complaint_tone(sentiment_score),
             PURCHASE_INTENT: _PURCHASE_HIT * hits.get(PURCHASE_INTENT, 0),
             QUESTION: _question_form(text, lowered, patterns.get(QUESTION), hits.get(QUESTION, 0)),
@@ -88,8 +92,12 @@ class IntentClassifier:
             if sentiment_score <= -0.3
             else _PRAISE_HIT * hits.get(PRAISE, 0) + _praise_tone(sentiment_score),
         }
-        best = max(_PRIORITY, key=lambda intent: (scores[intent], -_PRIORITY.index(intent)))
-        return best if scores[best] >= _MIN_SCORE else OTHER
+
+
+def decide(scores: dict[str, float]) -> str:
+    """The rules' intent: the highest score if it reaches the minimum, ties going to what an agent must act on first."""
+    best = max(_PRIORITY, key=lambda intent: (scores[intent], -_PRIORITY.index(intent)))
+    return best if scores[best] >= _MIN_SCORE else OTHER
 
 
 def _question_form(text: str, lowered: str, question_words: re.Pattern | None, hits: int) -> float:
