@@ -130,7 +130,7 @@ def log_problems(logfile: Path) -> list[str]:
 
 
 def fresh_database(name: str) -> str:
-    subprocess.run(["dropdb", "--if-exists", name], check=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
     return name
 
 

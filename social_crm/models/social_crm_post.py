@@ -5,6 +5,7 @@ from textwrap import shorten
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -368,6 +369,9 @@ class SocialCrmPost(models.Model):
             try:
                 with self.env.cr.savepoint():
                     post._route_one(rules[post.company_id])
+            except TransactionRollbackError:
+                # a concurrent worker touched the same rows: the whole batch is retried later
+                raise
             except Exception as error:  # noqa: BLE001 - one post must not block the others
                 _logger.info("Routing social post %s failed: %s", post.id, error)
                 post.processing_error = f"{type(error).__name__}: {error}"
@@ -417,7 +421,6 @@ class SocialCrmPost(models.Model):
             record = self.env["crm.lead"]._social_create_from_post(self, rule)
             values["lead_id"] = record.id
         self.write(values)
-        rule.matched_count += 1
         target = record or self.partner_id
         if rule.activity_type_id and target:
             target.activity_schedule(

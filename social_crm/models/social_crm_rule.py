@@ -65,7 +65,13 @@ class SocialCrmRule(models.Model):
         translate=True,
         help="Sent as a reply on the network; {author} is replaced by the author's name.",
     )
-    matched_count = fields.Integer(readonly=True, copy=False, string="Posts Routed")
+    matched_count = fields.Integer(compute="_compute_matched_count", string="Posts Routed")
+
+    def _compute_matched_count(self):
+        # counted, not stored: two workers routing at once must not update the same rule row
+        counts = dict(self.env["social.crm.post"]._read_group([("rule_id", "in", self.ids)], ["rule_id"], ["__count"]))
+        for rule in self:
+            rule.matched_count = counts.get(rule, 0)
 
     @api.model
     def _conditions(self, rule):
