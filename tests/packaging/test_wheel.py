@@ -150,6 +150,12 @@ def test_wheel_holds_every_tracked_file_of_the_addon_and_nothing_else(wheels):
     ]
     missing = sorted(set(on_disk) - files)
     assert not missing, f"not in the wheel (whool packs only the files git tracks: git add them): {missing}"
+    # a new module nobody added to git would be left out of the wheel, which then fails to import
+    untracked = subprocess.run(
+        ["git", "ls-files", "--others", "--exclude-standard"], cwd=ROOT / ADDON, capture_output=True, text=True
+    )
+    untracked = [f for f in untracked.stdout.splitlines() if f != "pyproject.toml"]
+    assert not untracked, f"files git does not track are left out of the wheel (git add them): {untracked}"
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT / ADDON, capture_output=True, text=True, check=True)
     expected = set(tracked.stdout.splitlines()) - {"pyproject.toml"}
     expected = {f for f in expected if (ROOT / ADDON / f).exists()}
