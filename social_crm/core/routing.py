@@ -81,10 +81,10 @@ def split_list(value: str | None) -> tuple[str, ...]:
 def ticket_priority(sentiment: float, influence: float) -> int:
     """Helpdesk priority 0 (low) to 3 (very high).
 
-    Anger and reach both raise urgency: a furious post scores up to 2 points
+    Anger and reach both raise urgency: a furious post scores up to 1.5 points
     and a 100-influence author 2 points; an unknown author's angry post is
     "high", the same post by an influential author "very high"."""
-    urgency = 2 * max(0.0, -sentiment) + 2 * max(0.0, min(influence, 100.0)) / 100
+    urgency = 1.5 * max(0.0, -sentiment) + 2 * max(0.0, min(influence, 100.0)) / 100
     if urgency >= 2.0:
         return 3
     if urgency >= 1.2:
