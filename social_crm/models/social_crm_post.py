@@ -55,7 +55,7 @@ class SocialCrmPost(models.Model):
         [("incoming", "Incoming"), ("outgoing", "Outgoing")], default="incoming", required=True
     )
     kind = fields.Selection([(kind, POST_KIND_LABELS[kind]) for kind in POST_KINDS], default="post", required=True)
-    url = fields.Char(string="Link")
+    url = fields.Char(string="URL")
     profile_id = fields.Many2one("social.crm.profile", string="Author", index=True, ondelete="restrict")
     partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null")
     text = fields.Text(help="Exactly as received from the network.")
@@ -452,7 +452,7 @@ class SocialCrmPost(models.Model):
                 self.env._("View on %(network)s", network=self._network_label()),
             )
         # no <blockquote>: the chatter folds quotes away behind "•••"
-        return Markup('<div>%s</div><p class="text-muted small"><strong>%s</strong> · %s%s</p>') % (
+        return Markup('<div dir="auto">%s</div><p class="text-muted small"><strong>%s</strong> · %s%s</p>') % (
             plaintext2html(self.text or ""),
             author,
             self._network_label(),
