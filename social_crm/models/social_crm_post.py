@@ -5,6 +5,7 @@ from textwrap import shorten
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
+from psycopg2 import errors
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
@@ -97,6 +98,8 @@ class SocialCrmPost(models.Model):
         "UNIQUE(account_id, external_id)",
         "A post is stored once per account.",
     )
+    # replies stored before their parent: found by this index when the parent arrives
+    _orphan_reply_idx = models.Index("(account_id, parent_external_id) WHERE parent_id IS NULL")
 
     @api.model
     def _selection_network(self):
@@ -169,9 +172,12 @@ class SocialCrmPost(models.Model):
         or pushed by a webhook) and return how many are new.  New posts are analysed and inserted in one statement whose
         ON CONFLICT clause makes a post stored twice impossible, even with two
         workers; posts already stored are updated when edited or deleted."""
-        items = list({item.external_id: item for item in items}.values())
+        # rows in one order in every worker: concurrent pages lock them in the same order, never in a cycle
+        items = sorted({item.external_id: item for item in items}.values(), key=lambda item: item.external_id)
         if not items:
             return 0
+        # the statements below are plain SQL: pending ORM writes (a partner just linked) go first
+        self.env.flush_all()
         profiles = self.env["social.crm.profile"]._upsert_authors(account, [item.author for item in items])
         self.env.cr.execute(
             SQL(
@@ -193,18 +199,20 @@ class SocialCrmPost(models.Model):
         authors._update_influence()
         return len(new_ids)
 
-    def _analyse(self, company, text, language_hint, partner_lang):
+    def _analyzer(self, company):
+        """The company's analyzer; finding it reads the company's intent
+        keywords, so callers find it once per page."""
+        return analyzer_for(
+            company._social_crm_language_codes(), self.env["social.crm.intent.keyword"]._lists_for(company)
+        )
+
+    def _analyse(self, analyzer, text, language_hint, partner_lang):
         """Analysis values of one text; a failure is stored with the post, never
         a reason to drop it."""
         try:
-            analyzer = analyzer_for(
-                company._social_crm_language_codes(), self.env["social.crm.intent.keyword"]._lists_for(company)
-            )
-            result = analyzer.analyse(
-                text, language_hint=language_hint, language_prior=partner_lang or ""
-            )
+            result = analyzer.analyse(text, language_hint=language_hint, language_prior=partner_lang or "")
         except Exception as error:  # noqa: BLE001 - any analyzer failure must keep the post
-            _logger.info("Analysis failed for a post of company %s: %s", company.id, error)
+            _logger.info("Analysis of a post failed: %s", error)
             return {"analysis_error": f"{type(error).__name__}: {error}"}
         return {
             "language": result.language,
@@ -233,6 +241,7 @@ class SocialCrmPost(models.Model):
         partner_langs = dict(self.env["res.partner"].browse(partner_ids).mapped(lambda p: (p.id, p.lang)))
         now = self.env.cr.now()
         uid = self.env.uid
+        analyzer = self._analyzer(company)
         rows = []
         for item in items:
             profile_id, partner_id = profiles[item.author.external_id]
@@ -265,7 +274,7 @@ class SocialCrmPost(models.Model):
                 "write_uid": uid,
                 "write_date": now,
             }
-            values.update(self._analyse(company, item.text, item.language_hint, partner_langs.get(partner_id)))
+            values.update(self._analyse(analyzer, item.text, item.language_hint, partner_langs.get(partner_id)))
             rows.append(SQL(", ").join(values.get(column) for column in self._INSERT_COLUMNS))
         self.env.cr.execute(
             SQL(
@@ -288,7 +297,7 @@ class SocialCrmPost(models.Model):
             if item.text != post.text and not item.deleted:
                 values.update(text=item.text, edited_date=to_naive_utc(item.edited_at) or fields.Datetime.now())
                 values.update(
-                    self._analyse(post.company_id, item.text, item.language_hint, post.partner_id.lang)
+                    self._analyse(self._analyzer(post.company_id), item.text, item.language_hint, post.partner_id.lang)
                 )
             metrics = {
                 "like_count": item.metrics.likes,
@@ -303,16 +312,26 @@ class SocialCrmPost(models.Model):
     def _link_parents(self, post_ids):
         """Resolve parent ids of new posts, and of stored replies whose parent
         just arrived, in one statement."""
+        # two index lookups (new replies -> their parents, new posts -> the
+        # replies waiting for them); an OR of both would scan the whole table
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE social_crm_post child SET parent_id = parent.id
-                  FROM social_crm_post parent
-                 WHERE child.parent_id IS NULL
-                   AND child.parent_external_id IS NOT NULL
-                   AND parent.account_id = child.account_id
-                   AND parent.external_id = child.parent_external_id
-                   AND (child.id = ANY(%(ids)s) OR parent.id = ANY(%(ids)s))
+                UPDATE social_crm_post child SET parent_id = link.parent_id
+                  FROM (
+                        SELECT child.id AS child_id, parent.id AS parent_id
+                          FROM social_crm_post child
+                          JOIN social_crm_post parent
+                            ON parent.account_id = child.account_id AND parent.external_id = child.parent_external_id
+                         WHERE child.id = ANY(%(ids)s) AND child.parent_id IS NULL
+                     UNION
+                        SELECT child.id, parent.id
+                          FROM social_crm_post parent
+                          JOIN social_crm_post child
+                            ON child.account_id = parent.account_id AND child.parent_external_id = parent.external_id
+                         WHERE parent.id = ANY(%(ids)s) AND child.parent_id IS NULL
+                       ) link
+                 WHERE child.id = link.child_id
                 """,
                 ids=post_ids,
             )
@@ -369,8 +388,10 @@ class SocialCrmPost(models.Model):
             try:
                 with self.env.cr.savepoint():
                     post._route_one(rules[post.company_id])
-            except TransactionRollbackError:
-                # a concurrent worker touched the same rows: the whole batch is retried later
+            except (TransactionRollbackError, errors.UniqueViolation):
+                # a concurrent worker touched the same rows, or created the same
+                # unique record (the lead's utm.source) first: invisible to this
+                # transaction's snapshot, so the whole batch is retried later
                 raise
             except Exception as error:  # noqa: BLE001 - one post must not block the others
                 _logger.info("Routing social post %s failed: %s", post.id, error)

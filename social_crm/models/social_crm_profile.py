@@ -61,7 +61,8 @@ class SocialCrmProfile(models.Model):
         """Store the authors of a page in one statement and return
         ``{external_id: (profile_id, partner_id)}``.  Concurrent workers may
         store the same author: the unique key and ON CONFLICT keep one row."""
-        unique = {author.external_id: author for author in authors}
+        # one order in every worker, so concurrent pages never lock authors in a cycle
+        unique = {author.external_id: author for author in sorted(authors, key=lambda author: author.external_id)}
         if not unique:
             return {}
         now = self.env.cr.now()
@@ -104,16 +105,17 @@ class SocialCrmProfile(models.Model):
                     website = COALESCE(EXCLUDED.website, social_crm_profile.website),
                     write_uid = EXCLUDED.write_uid,
                     write_date = EXCLUDED.write_date
-                RETURNING id, external_id, partner_id
+                RETURNING id, external_id, partner_id, xmax = 0
                 """,
                 rows,
             )
         )
-        result = {
-            external_id: (profile_id, partner_id) for profile_id, external_id, partner_id in self.env.cr.fetchall()
-        }
+        rows = self.env.cr.fetchall()
+        result = {external_id: (profile_id, partner_id) for profile_id, external_id, partner_id, _new in rows}
         self.invalidate_model()
-        unlinked = self.browse(profile_id for profile_id, partner_id in result.values() if not partner_id)
+        # only authors seen for the first time are matched: the others were
+        # matched when they first came (xmax = 0: the row was inserted, not updated)
+        unlinked = self.browse(profile_id for profile_id, _ext, partner_id, new in rows if new and not partner_id)
         for profile in unlinked._match_partners():
             result[profile.external_id] = (profile.id, profile.partner_id.id)
         return result

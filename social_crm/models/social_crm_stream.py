@@ -1,10 +1,17 @@
 import logging
+import random
+import time
+
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import fields, models
 
 from ..core.types import STREAM_KINDS, StreamSpec
 
 _logger = logging.getLogger(__name__)
+
+#: attempts to store a page that keeps losing races with other workers
+PAGE_ATTEMPTS = 5
 
 STREAM_KIND_LABELS = {
     "mentions": "Mentions",
@@ -53,24 +60,41 @@ class SocialCrmStream(models.Model):
         """Read up to ``max_pages`` pages; each page and the cursor after it
         are committed together, so the cursor never runs ahead of the posts."""
         self.ensure_one()
-        Post = self.env["social.crm.post"]
         for _page_number in range(max_pages):
             page = connector.fetch_page(self._spec(), self.cursor or "")
             for skipped in page.skipped:
                 _logger.info(
                     "Stream %s skipped item %s: %s", self.id, skipped.external_id or "(no id)", skipped.reason
                 )
-            with self.env.cr.savepoint():
-                stored = Post._ingest(self.account_id, page.posts, self)
-                self.write(
-                    {
-                        "query": connector.moved_to or self.query,
-                        "cursor": page.cursor,
-                        "last_fetch_date": fields.Datetime.now(),
-                        "fetched_count": self.fetched_count + stored,
-                        "skipped_count": self.skipped_count + len(page.skipped),
-                    }
-                )
-            self.env["ir.cron"]._commit_progress()
+            self._store_page(page, connector)
             if not page.has_more:
                 break
+
+    def _store_page(self, page, connector):
+        """Store a page and the cursor after it, and commit.  A page that loses
+        a race with another worker storing the same authors or posts at the
+        same moment (a serialization failure or a deadlock) is rolled back and
+        stored again: the transaction holds nothing but this page."""
+        Post = self.env["social.crm.post"]
+        for attempt in range(1, PAGE_ATTEMPTS + 1):
+            try:
+                with self.env.cr.savepoint():
+                    stored = Post._ingest(self.account_id, page.posts, self)
+                    self.write(
+                        {
+                            "query": connector.moved_to or self.query,
+                            "cursor": page.cursor,
+                            "last_fetch_date": fields.Datetime.now(),
+                            "fetched_count": self.fetched_count + stored,
+                            "skipped_count": self.skipped_count + len(page.skipped),
+                        }
+                    )
+                self.env["ir.cron"]._commit_progress()
+                return
+            except TransactionRollbackError as error:
+                if attempt == PAGE_ATTEMPTS:
+                    raise
+                _logger.info("Stream %s: page stored again after a concurrent update (%s)", self.id, error.pgcode)
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 - jitter, not crypto

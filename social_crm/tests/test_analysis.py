@@ -29,7 +29,7 @@ class TestAnalysisInOdoo(SocialCrmCase):
         author = Author("an-1", "zakaznik")
         cases = {
             "Internet vůbec nefunguje, je to hrozné, chci vrátit peníze!": ("cs", "negative", "complaint"),
-            "Nie jest źle, działa całkiem dobrze.": ("pl", "positive", None),
+            "Bardzo dziękuję, wszystko działa świetnie!": ("pl", "positive", None),
             "Интернет не работает уже третий день, это ужасно!": ("ru", "negative", "complaint"),
             "اینترنت از دیروز قطع است و هیچکس جواب نمی‌دهد!": ("fa", "negative", "complaint"),
             "Thank you so much, the new router is fantastic!": ("en", "positive", "praise"),
