@@ -17,11 +17,9 @@ POST_WORDS = "zase nejde internet"
 REPLY = "Dobrý den, technik už je na cestě, tour reply"
 
 
-@tagged("post_install", "-at_install")
-class TestReplyTour(HttpCase):
-    """In a real headless Chromium: open a ticket that routing created from a
-    demo post, answer it through the reply wizard, see the answer in the
-    chatter; then check on the server that the answer was sent."""
+class DemoBrowserCase(HttpCase):
+    """Tours in a real headless Chromium over the demo network's posts,
+    fetched and routed as the crons would."""
 
     def setUp(self):
         super().setUp()
@@ -41,7 +39,17 @@ class TestReplyTour(HttpCase):
         Post = self.env["social.crm.post"]
         while Post._process_new(200):
             pass
-        self.post = Post.search(
+
+
+@tagged("post_install", "-at_install")
+class TestReplyTour(DemoBrowserCase):
+    """Open a ticket that routing created from a demo post, answer it through
+    the reply wizard, see the answer in the chatter; then check on the server
+    that the answer was sent."""
+
+    def setUp(self):
+        super().setUp()
+        self.post = self.env["social.crm.post"].search(
             [("account_id", "=", self.account.id), ("direction", "=", "incoming"), ("text", "ilike", POST_WORDS)]
         )
         self.assertEqual(len(self.post), 1, "the demo data has one post with the words the tour looks for")
@@ -63,3 +71,16 @@ class TestReplyTour(HttpCase):
         self.assertEqual(reply.ticket_id, ticket)
         logged = ticket.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("social_crm.mt_social_post"))
         self.assertTrue(any(REPLY in (message.body or "") for message in logged))
+
+
+@tagged("post_install", "-at_install")
+class TestEscapingTour(DemoBrowserCase):
+    """A prankster's post carries script and HTML, an author's name an <img>
+    with an onerror handler: the kanban, the list and the form show them as
+    text, and nothing runs (a script or a dialog would fail the tour)."""
+
+    def test_hostile_texts_are_shown_as_text(self):
+        Post = self.env["social.crm.post"]
+        self.assertTrue(Post.search([("text", "ilike", "<script>alert")]))
+        self.assertTrue(Post.search([("profile_id.name", "ilike", "<img src=x")]))
+        self.start_tour("/odoo/action-social_crm.social_crm_post_action", "social_crm_escaping_tour", login="admin")
