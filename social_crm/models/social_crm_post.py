@@ -169,9 +169,10 @@ class SocialCrmPost(models.Model):
     @api.model
     def _ingest(self, account, items, stream=None):
         """Store a page of normalised posts of ``account`` (read by ``stream``,
-        or pushed by a webhook) and return how many are new.  New posts are analysed and inserted in one statement whose
-        ON CONFLICT clause makes a post stored twice impossible, even with two
-        workers; posts already stored are updated when edited or deleted."""
+        or pushed by a webhook) and return how many are new.  New posts are
+        analysed and inserted in one statement whose ON CONFLICT clause makes a
+        post stored twice impossible, even with two workers; posts already
+        stored are updated when edited or deleted."""
         # rows in one order in every worker: concurrent pages lock them in the same order, never in a cycle
         items = sorted({item.external_id: item for item in items}.values(), key=lambda item: item.external_id)
         if not items:
