@@ -34,8 +34,3 @@ class CrmLead(models.Model):
                 "company_id": post.company_id.id,
             }
         )
-
-    def action_social_reply(self):
-        self.ensure_one()
-        post = self.social_post_ids.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1:]
-        return post.action_reply()

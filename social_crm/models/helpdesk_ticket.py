@@ -72,8 +72,3 @@ class HelpdeskTicket(models.Model):
     def _social_record_first_response(self, moment):
         for ticket in self.filtered(lambda t: t.social_network and not t.social_first_response_hours):
             ticket.social_first_response_hours = max((moment - ticket.create_date).total_seconds() / 3600, 0.01)
-
-    def action_social_reply(self):
-        self.ensure_one()
-        post = self.social_post_ids.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1:]
-        return post.action_reply()

@@ -18,3 +18,15 @@ class SocialCrmPostCounter(models.AbstractModel):
         counts = dict(self.env["social.crm.post"]._read_group([(field, "in", self.ids)], [field], ["__count"]))
         for record in self:
             record.social_post_count = counts.get(record, 0)
+
+    def _social_latest_incoming_post(self):
+        """The customer's latest post that this record came from: the one to answer."""
+        self.ensure_one()
+        return self.env["social.crm.post"].search(
+            [(self._social_post_field, "=", self.id), ("direction", "=", "incoming")],
+            order="published_date desc, id desc",
+            limit=1,
+        )
+
+    def action_social_reply(self):
+        return self._social_latest_incoming_post().action_reply()

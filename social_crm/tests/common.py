@@ -10,6 +10,21 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((Path(__file__).parents[1] / "core" / "connectors" / "demo_posts.json").read_text("utf-8"))
 
 
+def telegram_bot_account(env, name, bot_token, webhook_secret):
+    """A Telegram bot account with a messages stream, for webhook deliveries."""
+    return env["social.crm.account"].create(
+        {
+            "name": name,
+            "network": "telegram",
+            "credential_ids": [
+                (0, 0, {"key": "bot_token", "value": bot_token}),
+                (0, 0, {"key": "webhook_secret", "value": webhook_secret}),
+            ],
+            "stream_ids": [(0, 0, {"name": "Messages", "kind": "messages"})],
+        }
+    )
+
+
 def imitations():
     """The imitation servers of the networks' APIs live in the repository's
     pytest suite; an addon installed without its repository has none."""

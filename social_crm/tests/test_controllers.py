@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import imitations
+from .common import imitations, telegram_bot_account
 
 
 @tagged("post_install", "-at_install")
@@ -14,17 +14,7 @@ class TestWebhooks(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {
-                "name": "Support bot",
-                "network": "telegram",
-                "credential_ids": [
-                    (0, 0, {"key": "bot_token", "value": "123:bot-token"}),
-                    (0, 0, {"key": "webhook_secret", "value": "hook-secret_1"}),
-                ],
-                "stream_ids": [(0, 0, {"name": "Messages", "kind": "messages"})],
-            }
-        )
+        cls.account = telegram_bot_account(cls.env, "Support bot", "123:bot-token", "hook-secret_1")
         cls.url = f"/social_crm/webhook/{cls.account.webhook_token}"
 
     def deliver(self, update, secret="hook-secret_1"):  # noqa: S107 - a test secret

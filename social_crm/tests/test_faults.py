@@ -19,7 +19,7 @@ from odoo.addons.social_crm.core.analysis import Analyzer
 from odoo.addons.social_crm.core.connectors.mastodon import MastodonConnector
 from odoo.addons.social_crm.core.types import Author, NormalizedPost
 
-from .common import SimulatedCommits, SocialCrmCase
+from .common import SimulatedCommits, SocialCrmCase, telegram_bot_account
 
 BROKEN = "BREAKS-THE-ANALYZER"
 
@@ -90,17 +90,7 @@ class TestWebhookFlood(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account = cls.env["social.crm.account"].create(
-            {
-                "name": "Flooded bot",
-                "network": "telegram",
-                "credential_ids": [
-                    (0, 0, {"key": "bot_token", "value": "123:flood-token"}),
-                    (0, 0, {"key": "webhook_secret", "value": "flood-secret_1"}),
-                ],
-                "stream_ids": [(0, 0, {"name": "Messages", "kind": "messages"})],
-            }
-        )
+        cls.account = telegram_bot_account(cls.env, "Flooded bot", "123:flood-token", "flood-secret_1")
         cls.url = f"/social_crm/webhook/{cls.account.webhook_token}"
 
     @staticmethod

@@ -25,9 +25,7 @@ class SocialCrmReply(models.TransientModel):
         if not values.get("post_id"):
             model, record_id = self.env.context.get("active_model"), self.env.context.get("active_id")
             if model in ("helpdesk.ticket", "crm.lead") and record_id:
-                posts = self.env[model].browse(record_id).social_post_ids
-                latest = posts.filtered(lambda p: p.direction == "incoming").sorted("published_date")[-1:]
-                values["post_id"] = latest.id
+                values["post_id"] = self.env[model].browse(record_id)._social_latest_incoming_post().id
         return values
 
     @api.depends("post_id", "text")

@@ -2,10 +2,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
-from tests.connectors.reading import read_all
+from tests.connectors.reading import build_connector, read_all
 from tests.imitation.bluesky import APP_PASSWORD, OWN_DID, OWN_HANDLE, BlueskyImitation, author
 from tests.imitation.server import ImitationServer
 
@@ -21,15 +20,8 @@ def network():
 
 
 def make_connector(server, saved=None, **credentials):
-    config = AccountConfig(
-        handle=OWN_HANDLE,
-        base_url=server.url,
-        credentials={"identifier": OWN_HANDLE, "app_password": APP_PASSWORD, **credentials},
-    )
-    on_credentials = saved.append if saved is not None else None
-    return get_connector_class("bluesky")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
-
-
+    credentials = {"identifier": OWN_HANDLE, "app_password": APP_PASSWORD, **credentials}
+    return build_connector("bluesky", server, credentials, saved, handle=OWN_HANDLE)
 
 
 def test_session_is_created_and_saved(network):

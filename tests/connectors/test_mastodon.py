@@ -3,11 +3,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.connectors.mastodon import _max_characters_by_instance
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
-from tests.connectors.reading import read_all
+from tests.connectors.reading import build_connector, read_all
 from tests.imitation import mastodon as imitation_module
 from tests.imitation.mastodon import CLIENT_ID, CLIENT_SECRET, TOKEN, MastodonImitation, account
 from tests.imitation.server import ImitationServer
@@ -30,15 +29,8 @@ def instance():
 
 
 def make_connector(server, **credentials):
-    config = AccountConfig(
-        external_id="1",
-        handle="shop",
-        base_url=server.url,
-        credentials={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "access_token": TOKEN, **credentials},
-    )
-    return get_connector_class("mastodon")(config, sleep=lambda seconds: None)
-
-
+    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "access_token": TOKEN, **credentials}
+    return build_connector("mastodon", server, credentials, external_id="1", handle="shop")
 
 
 def test_mentions_backfill_every_page_then_poll_only_new(instance):

@@ -39,8 +39,6 @@ def make(server, network="facebook", credentials=None, **options):
     )
 
 
-
-
 def minutes(n):
     return datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=n)
 

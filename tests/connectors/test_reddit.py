@@ -7,7 +7,7 @@ import pytest
 from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import NormalizedPost, StreamSpec
-from tests.connectors.reading import read_all
+from tests.connectors.reading import LIVE_TOKENS, build_connector, read_all
 from tests.imitation.reddit import CLIENT_ID, CLIENT_SECRET, START, RedditImitation
 from tests.imitation.server import ImitationServer, Response
 
@@ -25,22 +25,8 @@ def network():
 
 
 def make_connector(server, saved=None, options=None, **credentials):
-    config = AccountConfig(
-        handle="shop",
-        base_url=server.url,
-        options=options or {},
-        credentials={
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "access_token": "live-token",
-            "refresh_token": "refresh-1",
-            **credentials,
-        },
-    )
-    on_credentials = saved.append if saved is not None else None
-    return get_connector_class("reddit")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
-
-
+    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **LIVE_TOKENS, **credentials}
+    return build_connector("reddit", server, credentials, saved, handle="shop", options=options or {})
 
 
 def test_mentions_every_page_resume_poll_and_user_agent(network):

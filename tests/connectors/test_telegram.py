@@ -33,8 +33,6 @@ def make(server, token=TOKEN, saved=None, **options):
     )
 
 
-
-
 def test_updates_page_through_and_later_polls_read_only_new(api):
     imitation, server = api
     for i in range(7):

@@ -32,8 +32,6 @@ def make(server, credentials=None, **options):
     )
 
 
-
-
 def test_wall_posts_by_others_page_through_and_later_polls_read_only_new(api):
     imitation, server = api
     posts = [imitation.add_post(f"Вопрос {i}") for i in range(7)]

@@ -45,8 +45,6 @@ def make(server, credentials=None, saved=None, **options):
     )
 
 
-
-
 def add_mentions(imitation, count, start=BASE):
     return [imitation.add_tweet(start + timedelta(minutes=i), f"@acme hello {i}") for i in range(count)]
 

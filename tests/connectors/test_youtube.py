@@ -8,7 +8,7 @@ from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.connectors.youtube import next_quota_reset
 from social_crm.core.errors import AuthError, ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
-from tests.connectors.reading import read_all
+from tests.connectors.reading import LIVE_TOKENS, build_connector, read_all
 from tests.imitation.server import ImitationServer
 from tests.imitation.youtube import CHANNEL, CLIENT_ID, CLIENT_SECRET, YouTubeImitation, google_error
 
@@ -26,21 +26,8 @@ def network():
 
 
 def make_connector(server, saved=None, external_id=CHANNEL, **credentials):
-    config = AccountConfig(
-        external_id=external_id,
-        base_url=server.url,
-        credentials={
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "access_token": "live-token",
-            "refresh_token": "refresh-1",
-            **credentials,
-        },
-    )
-    on_credentials = saved.append if saved is not None else None
-    return get_connector_class("youtube")(config, on_credentials=on_credentials, sleep=lambda seconds: None)
-
-
+    credentials = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **LIVE_TOKENS, **credentials}
+    return build_connector("youtube", server, credentials, saved, external_id=external_id)
 
 
 def test_threads_every_page_with_all_replies_then_only_new(network):
