@@ -23,6 +23,8 @@ QUEUE_ADDON = "social_crm_queue"
 #: log lines the Odoo run may show although they say WARNING: none so far
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+#: names the test databases; set it to run two checkouts' test commands side by side
+DB_PREFIX = os.environ.get("SOCIAL_CRM_TEST_DB_PREFIX", "social_crm_test")
 
 
 class Tally:
@@ -159,7 +161,7 @@ def queue_job_available() -> bool:
 def odoo_tests(tally: Tally, logs: Path, tags: str):
     ensure_postgresql()
     # 1. with demo data, run the addon's tests
-    database = fresh_database("social_crm_test_demo")
+    database = fresh_database(f"{DB_PREFIX}_demo")
     logfile = logs / "odoo-tests.log"
     run_odoo(database, logfile, "-i", ADDON, "--with-demo", "--test-enable", f"--test-tags={tags}")
     tally.check("Odoo: module installed with demo data", module_state(database) == "installed")
@@ -167,7 +169,7 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
 
     # 1b. the queue_job bridge, when OCA queue_job is installed
     if queue_job_available():
-        database = fresh_database("social_crm_test_queue")
+        database = fresh_database(f"{DB_PREFIX}_queue")
         logfile = logs / "odoo-queue-tests.log"
         run_odoo(database, logfile, "-i", QUEUE_ADDON, "--with-demo", "--test-enable", f"--test-tags=/{QUEUE_ADDON}")
         tally.check(f"Odoo: {QUEUE_ADDON} installed", module_state(database, QUEUE_ADDON) == "installed")
@@ -176,7 +178,7 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
         print(f"{QUEUE_ADDON} not tested: OCA queue_job is not installed", flush=True)
 
     # 2. without demo data: install, upgrade and uninstall cleanly
-    database = fresh_database("social_crm_test_nodemo")
+    database = fresh_database(f"{DB_PREFIX}_nodemo")
     logfile = logs / "odoo-lifecycle.log"
     run_odoo(database, logfile, "-i", ADDON)
     tally.check("Odoo: module installed without demo data", module_state(database) == "installed")
