@@ -11,10 +11,12 @@
         "python": [
             "requests",
             "requests_oauthlib",
+            "oauthlib",
             "feedparser",
             "langdetect",
             "py3langid",
             "simplemma",
+            "numpy",
             "vaderSentiment",
         ],
     },

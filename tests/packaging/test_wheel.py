@@ -4,10 +4,11 @@ distribution ``odoo-addon-social_crm`` with the whool build backend
 Odoo 19 makes the module installable without the repository on the addons path.
 
 The wheels are built from this checkout once per session.  The install test puts
-them in a virtualenv made with ``--system-site-packages`` (so it sees Odoo and the
-OCA addons of the system Python, whose site-packages stay untouched: other test
-runs on this machine keep importing the repository copy) and installs the modules
-from there into a fresh database."""
+them in a throwaway virtualenv that sees the site-packages of the interpreter running
+the tests (wherever Odoo lives there: the system Python, a virtualenv or an editable
+source checkout), whose own site-packages stay untouched, so other test runs on this
+machine keep importing the repository copy, and installs the modules from there into
+a fresh database."""
 
 from __future__ import annotations
 
@@ -212,14 +213,35 @@ def module_states(database: str) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
 
 
+def venv_seeing_this_interpreter(venv: Path) -> tuple[Path, Path]:
+    """A virtualenv whose site-packages come first and whose further paths are those of
+    the interpreter running the tests.  ``--system-site-packages`` would give the base
+    interpreter's instead, which is not where Odoo lives when it was installed in a
+    virtualenv.  ``site.addsitedir`` (not a plain path line) also runs the ``.pth`` files
+    found there, which is how an editable (``pip install -e``) Odoo checkout is found."""
+    import site
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    ours = [*site.getsitepackages(), sysconfig.get_paths()["purelib"]]
+    if site.ENABLE_USER_SITE and site.getusersitepackages():
+        ours.append(site.getusersitepackages())
+    lines = [f"import site; site.addsitedir({path!r})" for path in dict.fromkeys(ours) if Path(path).is_dir()]
+    (Path(purelib) / "social_crm_test_parent.pth").write_text("\n".join(lines) + "\n")
+    return venv, python
+
+
 def test_installed_wheel_makes_the_module_installable_without_the_repository(wheels, tmp_path):
     reason = odoo19_missing()
     if reason:
         pytest.skip(f"installing the wheel needs Odoo 19 and PostgreSQL: {reason}")
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # the wheels' dependencies are those of requirements.txt, installed in the system Python: --no-deps
+    venv, python = venv_seeing_this_interpreter(tmp_path / "venv")
+    # the wheels' dependencies are those of requirements.txt, installed beside the running interpreter: --no-deps
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", *map(str, wheels.values())],
         capture_output=True,
@@ -227,7 +249,7 @@ def test_installed_wheel_makes_the_module_installable_without_the_repository(whe
     )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
 
-    # the addon now comes from the venv's site-packages; the system Python still has none
+    # the addon now comes from the venv's site-packages; the running interpreter still has none
     where = subprocess.run(
         [str(python), "-c", "import odoo.addons.social_crm as m; print(m.__file__)"],
         capture_output=True,
