@@ -13,6 +13,7 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
+from .oauth import OAuthImitation
 from .server import Request, Response
 from .youtube import google_error, iso
 
@@ -23,18 +24,13 @@ START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 STAR_NAMES = {0: "STAR_RATING_UNSPECIFIED", 1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 
 
-class GoogleBusinessImitation:
+class GoogleBusinessImitation(OAuthImitation):
     def __init__(self):
-        self._serial = itertools.count(1)
+        super().__init__()
         self._clock = itertools.count(1)
         #: location id -> reviews, in no particular order (the API sorts them)
         self.reviews: dict[str, list[dict]] = {"5550001": [], "5550002": []}
         self.unverified: set[str] = set()
-        self.access_tokens = {"live-token"}
-        self.refresh_tokens = {"refresh-1"}
-        self.codes: set[str] = set()
-        self.revoked: list[str] = []
-        self.failures: list[Response] = []
 
     # -- fixtures -------------------------------------------------------------
     def _now(self) -> str:
@@ -70,18 +66,13 @@ class GoogleBusinessImitation:
             review["starRating"] = STAR_NAMES[stars]
         review["updateTime"] = self._now()
 
-    def authorize(self) -> str:
-        code = f"code-{next(self._serial)}"
-        self.codes.add(code)
-        return code
-
     # -- HTTP -------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if self.failures:
             return self.failures.pop(0)
         if request.path.startswith("/oauth2/"):
             return self._oauth(request)
-        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.access_tokens:
+        if self.bearer_refused(request):
             return google_error(401, "authError", "Request had invalid authentication credentials.", "global")
         path = unquote(request.path)
         if path == f"/v1/{ACCOUNT}/locations":
@@ -104,26 +95,17 @@ class GoogleBusinessImitation:
     def _oauth(self, request: Request) -> Response:
         form = request.form()
         if request.path == "/oauth2/revoke":
-            self.refresh_tokens.discard(form.get("token"))
-            self.access_tokens.clear()
-            self.revoked.append(form.get("token"))
+            self.revoke(form.get("token"))
             return Response.json({})
-        grant = form.get("grant_type")
-        refresh = None
-        if grant == "authorization_code" and form.get("code") in self.codes:
-            self.codes.discard(form["code"])
-            refresh = f"refresh-{next(self._serial)}"
-            self.refresh_tokens.add(refresh)
-        elif grant != "refresh_token" or form.get("refresh_token") not in self.refresh_tokens:
+        if not self.grant(form):
             return Response.json(
                 {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, 400
             )
-        access = f"ya29.gbp{next(self._serial)}"
-        self.access_tokens.add(access)
-        payload = {"access_token": access, "expires_in": 3599, "token_type": "Bearer",
+        payload = {"access_token": self.new_access_token("ya29.gbp"), "expires_in": 3599, "token_type": "Bearer",
                    "scope": "https://www.googleapis.com/auth/business.manage"}  # fmt: skip
-        if refresh:  # Google does not rotate refresh tokens
-            payload["refresh_token"] = refresh
+        if form.get("grant_type") == "authorization_code":  # Google does not rotate refresh tokens
+            payload["refresh_token"] = f"refresh-{next(self._serial)}"
+            self.refresh_tokens.add(payload["refresh_token"])
         return Response.json(payload)
 
     def _reviews(self, request: Request, location: str) -> Response:

@@ -10,11 +10,11 @@ comma-separated scope, refresh with the client in the body."""
 
 from __future__ import annotations
 
-import itertools
 import re
 import time
 from urllib.parse import unquote
 
+from .oauth import OAuthImitation
 from .server import Request, Response
 
 CLIENT_ID = "86linkedinclient"
@@ -28,17 +28,12 @@ def linkedin_error(status: int, code: str, message: str, service_code: int = 0) 
     return Response.json({"status": status, "serviceErrorCode": service_code, "code": code, "message": message}, status)
 
 
-class LinkedInImitation:
+class LinkedInImitation(OAuthImitation):
     def __init__(self):
-        self._serial = itertools.count(1)
+        super().__init__()
         self.posts: dict[str, dict] = {}  # the organization's posts and the posts mentioning it
         self.comments: dict[str, list[dict]] = {}  # post or comment URN -> its comments, oldest first
         self.notifications: list[dict] = []
-        self.access_tokens = {"live-token"}
-        self.refresh_tokens = {"refresh-1"}
-        self.codes: set[str] = set()
-        self.revoked: list[str] = []
-        self.failures: list[Response] = []
         self.refresh_bodies: list[dict] = []
         self.header_only_answers = False
 
@@ -126,18 +121,13 @@ class LinkedInImitation:
         )
         return post
 
-    def authorize(self) -> str:
-        code = f"code-{next(self._serial)}"
-        self.codes.add(code)
-        return code
-
     # -- HTTP -------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         if self.failures:
             return self.failures.pop(0)
         if request.path.startswith("/oauth/v2/"):
             return self._oauth(request)
-        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.access_tokens:
+        if self.bearer_refused(request):
             return linkedin_error(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
         if not VERSION.fullmatch(request.headers.get("linkedin-version", "")):
             return linkedin_error(400, "VERSION_MISSING", "A version must be present. Please specify a version.")
@@ -169,9 +159,7 @@ class LinkedInImitation:
         if request.path == "/oauth/v2/revoke":
             if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
                 return Response.json({"error": "invalid_client"}, 401)
-            self.refresh_tokens.discard(form.get("token"))
-            self.access_tokens.clear()
-            self.revoked.append(form.get("token"))
+            self.revoke(form.get("token"))
             return Response(200, b"")
         grant = form.get("grant_type")
         if grant == "refresh_token":
@@ -179,16 +167,12 @@ class LinkedInImitation:
         if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
             # LinkedIn reads the client from the body, never from Basic auth
             return Response.json({"error": "invalid_client", "error_description": "Client authentication failed"}, 401)
-        if grant == "authorization_code" and form.get("code") in self.codes:
-            self.codes.discard(form["code"])
-        elif grant != "refresh_token" or form.get("refresh_token") not in self.refresh_tokens:
+        if not self.grant(form):
             return Response.json({"error": "invalid_grant", "error_description": "The token is invalid"}, 400)
-        access = f"AQV{next(self._serial)}"
-        self.access_tokens.add(access)
         # no token_type, and a comma-separated scope, as LinkedIn answers
         return Response.json(
             {
-                "access_token": access,
+                "access_token": self.new_access_token("AQV"),
                 "expires_in": 5183999,
                 "refresh_token": "refresh-1",
                 "refresh_token_expires_in": 31535999,
