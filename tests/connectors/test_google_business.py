@@ -1,4 +1,5 @@
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,6 +65,12 @@ def test_a_stream_query_names_its_locations(network):
     posts = read_all(make_connector(server), StreamSpec("comments", query="locations/5550002")).posts
     assert [p.text for p in posts] == ["second shop"]
     assert not any(r.path.endswith("/locations") for r in server.requests), "no listing when the query names them"
+    # a location removed from the account is counted, the others are read
+    read = read_all(make_connector(server), StreamSpec("comments", query="9990009 5550002"))
+    assert [p.text for p in read.posts] == ["second shop"]
+    assert [(s.reason, s.external_id) for s in read.skipped] == [
+        ("the location no longer exists", f"{ACCOUNT}/locations/9990009")
+    ]
     with pytest.raises(ConnectorError, match="no location id"):
         make_connector(server).fetch_page(StreamSpec("comments", query="locations/<script>"), "")
     with pytest.raises(ConnectorError, match="Network ID"):
@@ -80,10 +87,13 @@ def test_normalisation_stars_anonymity_replies_and_hostile_input(network):
     answered["reviewReply"] = {"comment": "Thank you!", "updateTime": "2026-11-21T10:00:00.045123456Z"}
     imitation.add_review("bad time", 4)["createTime"] = "yesterday"
     imitation.reviews["5550001"].append({"name": "nonsense", "updateTime": "2026-11-30T00:00:00Z"})
+    imitation.reviews["5550001"].append(
+        {"name": f"{ACCOUNT}/locations/5550001/reviews/../../../x", "updateTime": "2026-11-30T00:00:00Z"}
+    )
     imitation.reviews["5550001"].append({"updateTime": "2026-11-30T00:00:00Z", "starRating": "FIVE"})
     posts, skipped, _, _ = read_all(make_connector(server), StreamSpec("comments", query="5550001"))
     by_id = {p.external_id: p for p in posts}
-    assert len(skipped) == 3 and {s.external_id for s in skipped} >= {"nonsense"}
+    assert len(skipped) == 4 and {s.external_id for s in skipped} >= {"nonsense"}
     assert (by_id[silent["name"]].text, by_id[silent["name"]].star_rating) == ("", 1)
     assert by_id[silent["name"]].author.display_name == "Alice Novak"
     assert by_id[silent["name"]].author.external_id.startswith("https://lh3.googleusercontent.com/")
@@ -128,6 +138,8 @@ def test_reply_sets_the_one_reply_of_a_review_and_respects_limits(network):
         connector.reply(stored, "ž" * 2049)  # 2049 characters, 4098 bytes
     with pytest.raises(ConnectorError, match="empty"):
         connector.reply(stored, "  ")
+    with pytest.raises(ConnectorError, match="only reviews"):
+        connector.reply(replace(stored, external_id="x", thread_external_id="accounts/1/../../v4"), "hi")
     imitation.unverified.add("5550001")
     with pytest.raises(ConnectorError, match="not verified"):
         connector.reply(stored, "hello")

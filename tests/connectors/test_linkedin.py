@@ -190,6 +190,18 @@ def test_hostile_and_broken_comments_are_skipped_with_reasons(network):
     assert len(read.posts) == 1 and len(read.posts[0].text) == 100_000 and "\x00" not in read.posts[0].text
     assert read.posts[0].text.startswith("<img src=x onerror=alert(1)> Привет 👋")
     assert len(read.skipped) == 4
+    # a watched post deleted, or a comment deleted while its replies are read: counted, the rest read
+    deleted = imitation.add_post("deleted")
+    imitation.comments.pop(deleted["id"])
+    asked = imitation.add_comment(post, "with replies")
+    imitation.add_comment(post, "a reply", parent=asked)
+    imitation.comments.pop(asked["commentUrn"])
+    later = read_all(make_connector(server), StreamSpec("comments", query=f"{deleted['id']} {post['id']}"))
+    assert {s.reason for s in later.skipped} >= {
+        "the post no longer exists",
+        "the comment was deleted while its replies were read",
+    }
+    assert "with replies" in {p.text for p in later.posts}
     # an organization with no post at all, and a post without comments, read nothing
     assert read_all(make_connector(server), StreamSpec("comments", query=imitation.add_post()["id"])).posts == []
 

@@ -42,11 +42,10 @@ from __future__ import annotations
 
 import re
 from typing import ClassVar
-from urllib.parse import quote
 
 import requests
 
-from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..errors import AuthError, ConnectorError, NotFound, PayloadError, RateLimited, TransientError
 from ..types import Author, NormalizedPost, Page, SkippedItem, StreamSpec
 from ._google import GoogleOAuth2Connector, google_error
 from ._parse import (
@@ -65,6 +64,7 @@ STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 #: the longest reply Google accepts, in bytes of UTF-8
 MAX_REPLY_BYTES = 4096
 _ID = re.compile(r"[0-9A-Za-z_-]+")
+_REVIEW_NAME = re.compile(r"accounts/[0-9A-Za-z_-]+/locations/[0-9A-Za-z_-]+/reviews/[0-9A-Za-z_-]+")
 
 
 class GoogleBusinessConnector(GoogleOAuth2Connector):
@@ -132,6 +132,8 @@ class GoogleBusinessConnector(GoogleOAuth2Connector):
             raise TransientError(f"Google Business Profile: HTTP {status}")
         if status == 403:
             raise AuthError(f"Google Business Profile: {error_status or reason}: {message}")
+        if status in (404, 410):
+            raise NotFound(f"Google Business Profile: HTTP {status}: {message}")
         raise ConnectorError(f"Google Business Profile: HTTP {status} {error_status or reason}: {message}")
 
     # -- reading -----------------------------------------------------------
@@ -154,7 +156,12 @@ class GoogleBusinessConnector(GoogleOAuth2Connector):
         params = {"pageSize": self.page_size, "orderBy": "updateTime desc"}
         if walk.get("page"):
             params["pageToken"] = walk["page"]
-        payload = _json(self.authorized("GET", f"/v4/{location}/reviews", params=params))
+        try:
+            payload = _json(self.authorized("GET", f"/v4/{location}/reviews", params=params))
+        except NotFound:
+            # a location closed or removed from the account: the others are read all the same
+            page.skipped.append(SkippedItem("the location no longer exists", location))
+            payload = {}
         reviews = payload.get("reviews", []) if isinstance(payload, dict) else None
         if not isinstance(reviews, list):
             raise PayloadError("Google Business Profile: the answer's reviews are not a list")
@@ -185,7 +192,7 @@ class GoogleBusinessConnector(GoogleOAuth2Connector):
     def _review_posts(self, review) -> list[NormalizedPost]:
         """The review, then the owner's reply if there is one."""
         name = required_str(review, "name")
-        if not name.startswith("accounts/") or "/reviews/" not in name:
+        if not _REVIEW_NAME.fullmatch(name):
             raise PayloadError(f"review name {name[:80]!r} is not accounts/…/locations/…/reviews/…")
         reviewer = review.get("reviewer") if isinstance(review.get("reviewer"), dict) else {}
         anonymous = bool(reviewer.get("isAnonymous")) or not optional_str(reviewer, "displayName")
@@ -232,9 +239,9 @@ class GoogleBusinessConnector(GoogleOAuth2Connector):
         if len(text.encode("utf-8")) > MAX_REPLY_BYTES:
             raise ConnectorError(f"Google Business Profile accepts at most {MAX_REPLY_BYTES} bytes in a reply.")
         review_name = parent.thread_external_id or parent.external_id.removesuffix("/reply")
-        if not review_name.startswith("accounts/") or "/reviews/" not in review_name:
+        if not _REVIEW_NAME.fullmatch(review_name):
             raise ConnectorError("Google Business Profile: only reviews can be answered")
-        answer = _json(self.authorized("PUT", f"/v4/{quote(review_name)}/reply", json={"comment": text}))
+        answer = _json(self.authorized("PUT", f"/v4/{review_name}/reply", json={"comment": text}))
         if not isinstance(answer, dict) or not answer.get("updateTime"):
             raise PayloadError("Google Business Profile: the reply answer has no updateTime")
         return self._reply_post(review_name, {"comment": optional_str(answer, "comment") or text, **answer})

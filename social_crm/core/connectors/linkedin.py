@@ -51,7 +51,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..errors import AuthError, ConnectorError, NotFound, PayloadError, RateLimited, TransientError
 from ..types import Author, Metrics, NormalizedPost, Page, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import clean_text, dump_cursor, load_cursor, optional_int, optional_str, parse_datetime, required_str
@@ -155,6 +155,8 @@ class LinkedInConnector(OAuth2Connector):
             raise TransientError(f"LinkedIn: HTTP {status}")
         if status == 403:
             raise AuthError(f"LinkedIn: {code or 'ACCESS_DENIED'}: {message}")
+        if status in (404, 410):
+            raise NotFound(f"LinkedIn: HTTP {status} {code}: {message}")
         raise ConnectorError(f"LinkedIn: HTTP {status} {code}: {message}")
 
     # -- reading -----------------------------------------------------------
@@ -182,7 +184,13 @@ class LinkedInConnector(OAuth2Connector):
             return page
         since, first_run = int(state.get("since") or 0), not state.get("since")
         post_urn = posts.pop(0)
-        for comment in self._comments_of(quote(post_urn, safe=""), page.skipped):
+        try:
+            comments = list(self._comments_of(quote(post_urn, safe=""), page.skipped))
+        except NotFound:
+            # a watched post deleted: the others are read all the same
+            page.skipped.append(SkippedItem("the post no longer exists", post_urn))
+            comments = []
+        for comment in comments:
             if first_run and stream.backfill_limit and state["count"] >= stream.backfill_limit:
                 break
             try:
@@ -236,7 +244,12 @@ class LinkedInConnector(OAuth2Connector):
         posts = [top] if _changed_since(top, since) else []
         summary = comment.get("commentsSummary") if isinstance(comment.get("commentsSummary"), dict) else {}
         if optional_int(summary, "totalFirstLevelComments") or optional_int(summary, "aggregatedTotalComments"):
-            for reply in self._comments_of(quote(top.external_id, safe=""), skipped):
+            try:
+                replies = list(self._comments_of(quote(top.external_id, safe=""), skipped))
+            except NotFound:
+                skipped.append(SkippedItem("the comment was deleted while its replies were read", top.external_id))
+                replies = []
+            for reply in replies:
                 try:
                     answer = self._comment(reply, post_urn, top.external_id)
                 except PayloadError as error:
@@ -324,10 +337,8 @@ class LinkedInConnector(OAuth2Connector):
             raise PayloadError(f"mentioning activity {urn[:80]!r} is no post URN")
         try:
             post = self._get(f"/posts/{quote(urn, safe='')}")
-        except ConnectorError as error:
-            if "HTTP 404" in str(error) or "HTTP 410" in str(error):
-                raise PayloadError("the mentioning post was deleted") from None
-            raise
+        except NotFound:
+            raise PayloadError("the mentioning post was deleted") from None
         created = parse_datetime(post.get("publishedAt") or post.get("createdAt"))
         modified = parse_datetime(post["lastModifiedAt"]) if post.get("lastModifiedAt") else created
         return NormalizedPost(
