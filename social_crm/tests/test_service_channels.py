@@ -82,7 +82,7 @@ class TestServiceChannels(SocialCrmCase):
             self.assertEqual((posts - one_star).sentiment_label, "positive")
             self.assertFalse((posts - one_star).ticket_id, "a happy review opens no ticket")
             ticket = one_star.ticket_id
-            self.assertEqual(ticket.team_id, self.team)
+            self.assertEqual((ticket.team_id, ticket.channel_id.name), (self.team, "Google Business Profile"))
             self.assertEqual(self.reply_as_agent(ticket, "We are sorry, Petr. What went wrong?"), one_star)
             self.assertEqual(silent["reviewReply"]["comment"], "We are sorry, Petr. What went wrong?")
             self.assertEqual(one_star.state, "replied")
