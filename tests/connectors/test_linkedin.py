@@ -202,7 +202,7 @@ def test_hostile_and_broken_comments_are_skipped_with_reasons(network):
         "the comment was deleted while its replies were read",
     }
     assert "with replies" in {p.text for p in later.posts}
-    # an organization with no post at all, and a post without comments, read nothing
+    # a post without comments reads nothing
     assert read_all(make_connector(server), StreamSpec("comments", query=imitation.add_post()["id"])).posts == []
 
 
@@ -248,3 +248,12 @@ def test_oauth_flow_scopes_check_and_revoke(network):
     assert imitation.revoked == ["refresh-1"]
     default = get_connector_class("linkedin")(AccountConfig())
     assert default.oauth_token_endpoint() == "https://www.linkedin.com/oauth/v2/accessToken"
+
+
+def test_an_organization_without_posts_or_mentions_reads_nothing(network):
+    _imitation, server = network
+    connector = make_connector(server)
+    for stream in (COMMENTS, MENTIONS):
+        read = read_all(connector, stream)
+        assert (read.posts, read.skipped, read.pages) == ([], [], 1)
+        assert read_all(connector, stream, read.cursor).posts == []
