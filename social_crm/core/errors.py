@@ -25,6 +25,10 @@ class TransientError(ConnectorError):
     """A temporary failure (timeout, 5xx) that survived the connector's retries."""
 
 
+class NotFound(ConnectorError):
+    """The network says the object asked for does not exist (any more): HTTP 404 or 410."""
+
+
 class PayloadError(ConnectorError):
     """The network answered something that is not the documented shape."""
 

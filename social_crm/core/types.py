@@ -55,6 +55,8 @@ class NormalizedPost:
     edited_at: datetime | None = None
     deleted: bool = False
     metrics: Metrics = field(default_factory=Metrics)
+    #: a review's star rating, 1..5 (0: not a review); it rules the sentiment (``analysis/rating.py``)
+    star_rating: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,12 @@ class SocialCrmPost(models.Model):
     sentiment_score = fields.Float(digits=(3, 2), aggregator="avg")
     sentiment_label = fields.Selection(SENTIMENT_LABELS, string="Sentiment", index=True)
     sentiment_supported = fields.Boolean(help="False when the language has no sentiment analyzer.")
+    star_rating = fields.Integer(
+        string="Stars",
+        readonly=True,
+        help="A review's star rating, 1 to 5. It rules the sentiment: 1 or 2 stars are negative, 4 or 5 positive, "
+        "3 take the text's label; the score is 70 % stars and 30 % text.",
+    )
     intent = fields.Selection(INTENTS, index=True)
     analyzer_version = fields.Char(readonly=True)
     analysis_error = fields.Text(readonly=True)
@@ -207,11 +213,13 @@ class SocialCrmPost(models.Model):
             company._social_crm_language_codes(), self.env["social.crm.intent.keyword"]._lists_for(company)
         )
 
-    def _analyse(self, analyzer, text, language_hint, partner_lang):
-        """Analysis values of one text; a failure is stored with the post, never
-        a reason to drop it."""
+    def _analyse(self, analyzer, text, language_hint, partner_lang, star_rating=0):
+        """Analysis values of one text (and a review's stars); a failure is
+        stored with the post, never a reason to drop it."""
         try:
-            result = analyzer.analyse(text, language_hint=language_hint, language_prior=partner_lang or "")
+            result = analyzer.analyse(
+                text, language_hint=language_hint, language_prior=partner_lang or "", star_rating=star_rating
+            )
         except Exception as error:  # noqa: BLE001 - any analyzer failure must keep the post
             _logger.info("Analysis of a post failed: %s", error)
             return {"analysis_error": f"{type(error).__name__}: {error}"}
@@ -232,6 +240,7 @@ class SocialCrmPost(models.Model):
         "thread_external_id", "language", "language_confidence", "sentiment_score", "sentiment_label",
         "sentiment_supported", "intent", "analyzer_version", "analysis_error", "like_count", "reply_count",
         "repost_count", "view_count", "state", "create_uid", "create_date", "write_uid", "write_date",
+        "star_rating",
     )  # fmt: skip
 
     def _insert_new(self, account, stream, items, profiles):
@@ -268,6 +277,7 @@ class SocialCrmPost(models.Model):
                 "reply_count": item.metrics.replies,
                 "repost_count": item.metrics.reposts,
                 "view_count": item.metrics.views,
+                "star_rating": item.star_rating,
                 # our own posts coming back are not customer posts to act on
                 "state": "processed" if own else "new",
                 "create_uid": uid,
@@ -275,7 +285,9 @@ class SocialCrmPost(models.Model):
                 "write_uid": uid,
                 "write_date": now,
             }
-            values.update(self._analyse(analyzer, item.text, item.language_hint, partner_langs.get(partner_id)))
+            values.update(
+                self._analyse(analyzer, item.text, item.language_hint, partner_langs.get(partner_id), item.star_rating)
+            )
             rows.append(SQL(", ").join(values.get(column) for column in self._INSERT_COLUMNS))
         self.env.cr.execute(
             SQL(
@@ -295,10 +307,21 @@ class SocialCrmPost(models.Model):
             values = {}
             if item.deleted and not post.is_deleted:
                 values["is_deleted"] = True
-            if item.text != post.text and not item.deleted:
-                values.update(text=item.text, edited_date=to_naive_utc(item.edited_at) or fields.Datetime.now())
+            # a review edited by its author may change its stars alone
+            if (item.text != post.text or item.star_rating != post.star_rating) and not item.deleted:
                 values.update(
-                    self._analyse(self._analyzer(post.company_id), item.text, item.language_hint, post.partner_id.lang)
+                    text=item.text,
+                    star_rating=item.star_rating,
+                    edited_date=to_naive_utc(item.edited_at) or fields.Datetime.now(),
+                )
+                values.update(
+                    self._analyse(
+                        self._analyzer(post.company_id),
+                        item.text,
+                        item.language_hint,
+                        post.partner_id.lang,
+                        item.star_rating,
+                    )
                 )
             metrics = {
                 "like_count": item.metrics.likes,

@@ -1,3 +1,4 @@
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -35,6 +36,12 @@ def imitations():
     from tests.imitation import mastodon, server, telegram
 
     return server, mastodon, telegram
+
+
+def imitation_module(name):
+    """The imitation of one network, ``tests.imitation.<name>`` (skipped like :func:`imitations`)."""
+    imitations()
+    return importlib.import_module(f"tests.imitation.{name}")
 
 
 class SimulatedCommits:

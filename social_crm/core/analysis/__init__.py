@@ -16,6 +16,7 @@ from .intent import IntentClassifier, KeywordLists, decide, merge_keywords, ship
 from .language import LanguageDetector, normalize_language_code
 from .learned import intent_from_probabilities, learned_model, sentiment_from_probabilities
 from .normalize import normalize_text
+from .rating import blend_star_rating
 from .sentiment import lexicon_languages, sentiment
 
 VERSION = "social_crm-analysis/1.1"
@@ -24,6 +25,7 @@ __all__ = [
     "VERSION",
     "Analysis",
     "Analyzer",
+    "blend_star_rating",
     "InfluenceScore",
     "influence_score",
     "normalize_text",
@@ -69,12 +71,13 @@ class Analyzer:
         )
         return score, label, supported
 
-    def analyse(self, text: str, language_hint: str = "", language_prior: str = "") -> Analysis:
-        """Analyse one post.  ``language_hint``: the network's language tag; ``language_prior``: the partner's."""
+    def analyse(self, text: str, language_hint: str = "", language_prior: str = "", star_rating: int = 0) -> Analysis:
+        """Analyse one post.  ``language_hint``: the network's language tag; ``language_prior``: the partner's;
+        ``star_rating``: a review's 1..5 stars, which rule its sentiment (see ``rating.py``)."""
         clean = normalize_text(text or "")
         language, confidence = self._detector.detect(clean, hint=language_hint, prior=language_prior)
         score, label, supported, intent = self._sentiment_and_intent(clean, language)
-        return Analysis(
+        analysis = Analysis(
             language=language,
             language_confidence=confidence,
             sentiment_score=score,
@@ -82,6 +85,7 @@ class Analyzer:
             sentiment_supported=supported,
             intent=intent,
         )
+        return blend_star_rating(analysis, star_rating, clean) if star_rating else analysis
 
     def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str]:
         """``(score, label, supported, intent)`` of normalised text; the learned model combines lexicon and rules."""

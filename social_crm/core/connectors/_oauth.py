@@ -55,6 +55,8 @@ class OAuth2Connector(Connector):
     oauth_authorize_params: ClassVar[dict[str, str]] = {}
     #: send the client id and secret in the revocation body (Mastodon) instead of Basic auth
     oauth_revoke_client_in_body: ClassVar[bool] = False
+    #: send the client id and secret in the token requests' body (LinkedIn) instead of Basic auth
+    oauth_token_client_in_body: ClassVar[bool] = False
 
     # -- endpoints, per network --------------------------------------------
     def oauth_authorize_endpoint(self) -> str:
@@ -86,6 +88,8 @@ class OAuth2Connector(Connector):
         # no scope on this session: a network granting fewer scopes must not make oauthlib raise
         session = self._oauth_session(redirect_uri, state=kept.get("state"))
         extra = {"code_verifier": kept["code_verifier"]} if kept.get("code_verifier") else {}
+        if self.oauth_token_client_in_body:
+            extra["include_client_id"] = True
         token = self._token_call(
             lambda: session.fetch_token(
                 self.oauth_token_endpoint(),
@@ -104,12 +108,14 @@ class OAuth2Connector(Connector):
         if not refresh_token:
             raise AuthError(f"{self.label}: the access token is invalid and there is no refresh token; reconnect")
         session = self._oauth_session()
+        client = (
+            {"client_id": self._client_id(), "client_secret": self._client_secret()}
+            if self.oauth_token_client_in_body
+            else {"auth": requests.auth.HTTPBasicAuth(self._client_id(), self._client_secret())}
+        )
         token = self._token_call(
             lambda: session.refresh_token(
-                self.oauth_token_endpoint(),
-                refresh_token=refresh_token,
-                auth=requests.auth.HTTPBasicAuth(self._client_id(), self._client_secret()),
-                timeout=self.timeout,
+                self.oauth_token_endpoint(), refresh_token=refresh_token, timeout=self.timeout, **client
             )
         )
         # networks that do not rotate refresh tokens omit them; oauthlib then keeps the old one
