@@ -100,4 +100,3 @@ def test_every_recorded_inbox_item_arrives_with_its_fields():
         replayed += len(raw)
     assert replayed > 700 and not skipped, skipped
     checks.report("reddit", skipped)
-
