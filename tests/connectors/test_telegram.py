@@ -199,3 +199,25 @@ def test_webhook_updates_need_the_secret_token(api):
     assert connector.parse_webhook(
         WebhookRequest("POST", {"x-telegram-bot-api-secret-token": "hook-secret"}, {}, b'{"update_id": 10}')
     ) == []
+
+
+def test_private_chats_have_no_link_anonymous_admins_write_as_the_group_topics_thread(api):
+    imitation, server = api
+    imitation.add_message("my card was charged twice")  # a private chat with a username
+    group = imitation.supergroup(username="acme_talk", forum=True)
+    imitation.add_anonymous_admin_message("Maintenance tonight at 22:00", group)
+    topic = imitation.add_topic("Billing", group)["message"]
+    question = imitation.add_topic_message("invoice missing", group, topic)["message"]
+    imitation.add_topic_message("which month?", group, topic, reply_to=question)
+    hidden = imitation.supergroup(chat_id=-1009876543210, title="Acme VIP")
+    imitation.add_message("hi from a private group", chat=hidden)
+    posts, skipped, _cursor, _pages = read_all(make(server), MESSAGES)
+    private, admin, in_topic, answer, in_private_group = posts
+    assert private.url == "" and private.author.handle == "alice"
+    assert (admin.author.handle, admin.author.display_name) == ("acme_talk", "Acme Community")
+    assert admin.author.external_id == str(group["id"]) and admin.url == f"https://t.me/acme_talk/{admin.external_id[-1]}"
+    assert in_topic.thread_external_id == f"{group['id']}:{topic['message_id']}" and not in_topic.parent_external_id
+    assert answer.thread_external_id == in_topic.thread_external_id
+    assert answer.parent_external_id == in_topic.external_id
+    assert in_private_group.url == "https://t.me/c/9876543210/1"
+    assert [s.reason for s in skipped] == ["message has no text (sticker, media without caption, service message)"]

@@ -454,7 +454,11 @@ class VKConnector(Connector):
             post = self._callback_post(optional_str(event, "type"), _as_dict(event.get("object")))
         except PayloadError as error:
             _logger.info("VK callback: event %s skipped: %s", optional_str(event, "event_id"), error)
+            self.webhook_skipped.append(SkippedItem(str(error), optional_str(event, "event_id")))
             return []
+        if post is None:
+            reason = f"a {optional_str(event, 'type') or 'typeless'} event, not a post"
+            self.webhook_skipped.append(SkippedItem(reason, optional_str(event, "event_id")))
         return [post] if post else []
 
     def _callback_post(self, kind: str, item: dict) -> NormalizedPost | None:
