@@ -83,13 +83,14 @@ def test_edits_replies_channels_and_skipped_updates(api):
     imitation.add_update({"message": {"message_id": 9, "chat": {"id": 42}, "date": "not a date", "text": "x"}})
     imitation.add_update({"message": "garbage"})
     page = make(server).fetch_page(MESSAGES, "")
-    first, edit, answer, post = page.posts
+    first, edit, answer, post, photo = page.posts
+    assert photo.text == "[photo]", "a photo without caption is a message, described"
     assert edit.external_id == first.external_id and edit.text == "hello"
     assert edit.edited_at == first.created_at + timedelta(seconds=60)
     assert answer.parent_external_id == first.external_id
     assert post.external_id == "-1001234567890123:1" and post.author.display_name == "Acme News"
     assert post.url == "https://t.me/acmenews/1"
-    assert len(page.skipped) == 3 and "no text" in page.skipped[0].reason
+    assert len(page.skipped) == 2 and "timestamp" in page.skipped[0].reason
     # skipped updates still move the offset on: they are not read again
     assert make(server).fetch_page(MESSAGES, page.cursor).posts == []
 
@@ -220,4 +221,15 @@ def test_private_chats_have_no_link_anonymous_admins_write_as_the_group_topics_t
     assert answer.thread_external_id == in_topic.thread_external_id
     assert answer.parent_external_id == in_topic.external_id
     assert in_private_group.url == "https://t.me/c/9876543210/1"
-    assert [s.reason for s in skipped] == ["message has no text (sticker, media without caption, service message)"]
+    assert [s.reason for s in skipped] == ["message has no text and no media (a service message, dice or poll)"]
+
+
+def test_media_messages_are_stored_with_a_description(api):
+    imitation, server = api
+    imitation.add_message(None, voice={"file_id": "v1", "duration": 67, "mime_type": "audio/ogg"})
+    imitation.add_message(None, document={"file_id": "d1", "file_name": "invoice-1042.pdf"},
+                          caption="this one is wrong")
+    imitation.add_message(None, sticker={"file_id": "s1", "emoji": "😡"})
+    posts, skipped, _cursor, _pages = read_all(make(server), MESSAGES)
+    assert not skipped
+    assert [p.text for p in posts] == ["[voice 1:07]", "[document invoice-1042.pdf]\nthis one is wrong", "[sticker 😡]"]

@@ -205,8 +205,11 @@ class TelegramConnector(Connector):
         chat_id = required_str(chat, "id")
         message_id = required_str(message, "message_id")
         text = message.get("text") if message.get("text") is not None else message.get("caption")
-        if not isinstance(text, str):
-            raise PayloadError("message has no text (sticker, media without caption, service message)")
+        media = _media_description(message)
+        if not isinstance(text, str) and not media:
+            raise PayloadError("message has no text and no media (a service message, dice or poll)")
+        # a photo or voice message is what the person sent: it is described, with its caption
+        text = "\n".join(part for part in (media, text if isinstance(text, str) else "") if part)
         # ``sender_chat`` first: an anonymous group admin or a linked channel
         # writes as that chat, and ``from`` is then a placeholder
         # (GroupAnonymousBot, "Telegram")
@@ -269,6 +272,25 @@ class TelegramConnector(Connector):
             _logger.info("Telegram webhook: update skipped: %s", error)
             self.webhook_skipped.append(SkippedItem(str(error), optional_str(update, "update_id")))
             return []
+
+
+#: media a person may send instead of (or with) words, as the Bot API names them
+_MEDIA = ("photo", "video", "video_note", "voice", "audio", "document", "animation", "sticker", "location", "contact")
+
+
+def _media_description(message: dict) -> str:
+    """``[photo]``, ``[document: invoice.pdf]``, ``[sticker 👍]``, ``[voice 0:07]`` …"""
+    kind = next((key for key in _MEDIA if message.get(key)), "")
+    if not kind:
+        return ""
+    media = message[kind] if isinstance(message[kind], dict) else {}
+    detail = optional_str(media, "file_name") or optional_str(media, "emoji") or optional_str(media, "phone_number")
+    duration = optional_int(media, "duration")
+    if not detail and duration:
+        detail = f"{duration // 60}:{duration % 60:02d}"
+    if kind == "location":
+        detail = f"{media.get('latitude')}, {media.get('longitude')}"
+    return f"[{kind.replace('_', ' ')} {detail}]".replace(" ]", "]") if detail else f"[{kind.replace('_', ' ')}]"
 
 
 def _message_url(chat: dict, chat_id: str, message_id: str) -> str:
