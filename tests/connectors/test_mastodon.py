@@ -316,3 +316,18 @@ def test_a_quote_post_keeps_only_what_its_author_wrote(instance):
     assert [p.text for p in posts] == ["coffee tastes burnt"]
     quoted_post = read_all(make_connector(server), StreamSpec("search", "new coffee"))[0][0]
     assert quoted_post.metrics.quotes == 1
+
+
+def test_an_edited_reply_is_read_again_as_an_edit(instance):
+    imitation, server = instance
+    ours = imitation.add_status("<p>our launch</p>", OWN_ACCOUNT)
+    reply = imitation.add_status("<p>it broke</p>", ALICE, in_reply_to_id=ours["id"])
+    connector = make_connector(server)
+    posts, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments", ours["id"]))
+    assert [p.text for p in posts] == ["it broke"]
+    assert read_all(connector, StreamSpec("comments", ours["id"]), cursor)[0] == []
+    reply.update(content="<p>it broke, fixed now, thanks</p>", edited_at="2026-11-20T11:00:00.000Z")
+    edits, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments", ours["id"]), cursor)
+    assert [(p.external_id, p.text) for p in edits] == [(reply["id"], "it broke, fixed now, thanks")]
+    assert edits[0].edited_at == datetime(2026, 11, 20, 11, 0, tzinfo=timezone.utc)
+    assert read_all(connector, StreamSpec("comments", ours["id"]), cursor)[0] == []

@@ -530,6 +530,7 @@ class GraphConnector(Connector):
                     post = self._webhook_change(event, entry) if kind == "change" else self._webhook_message(event)
                 except PayloadError as error:
                     _logger.info("%s webhook: skipped a %s event: %s", self.label, kind, error)
+                    self.webhook_skipped.append(SkippedItem(f"{error} ({kind} event)", optional_str(entry, "id")))
                     continue
                 if post is not None:
                     posts.append(post)

@@ -219,12 +219,15 @@ class MastodonConnector(OAuth2Connector):
                     page.skipped.append(SkippedItem(str(error), _item_id(status)))
 
     def _fetch_replies(self, stream: StreamSpec, state: dict) -> Page:
-        """Replies to one parent status per page; the newest reply id per parent marks what is new."""
+        """Replies to one parent status per page; the newest reply id per parent
+        marks what is new, the latest ``edited_at`` per parent which known
+        replies were edited since (they are read again, as edits)."""
         parents = state.get("parents") or self._reply_parents(stream)
         seen: dict[str, str] = state.get("seen", {})
+        edited: dict[str, str] = state.get("edited", {})
         page = Page()
         if not parents:
-            page.cursor = dump_cursor({"seen": seen})
+            page.cursor = dump_cursor({"seen": seen, "edited": edited})
             return page
         parent_id, rest = parents[0], parents[1:]
         try:
@@ -232,26 +235,31 @@ class MastodonConnector(OAuth2Connector):
         except NotFound:  # a deleted parent: the other parents are still read
             page.skipped.append(SkippedItem("the status whose replies are read is gone (HTTP 404)", parent_id))
             seen.pop(parent_id, None)
+            edited.pop(parent_id, None)
             page.has_more = bool(rest)
-            page.cursor = dump_cursor({"parents": rest, "seen": seen})
+            page.cursor = dump_cursor({"parents": rest, "seen": seen, "edited": edited})
             return page
         descendants = _as_list(context.get("descendants") if isinstance(context, dict) else None)
         newest = seen.get(parent_id, "")
+        last_edit = edited.get(parent_id, "")
         for item in descendants:
             try:
                 post = self._post(_status(item), "comment", thread=parent_id)
             except PayloadError as error:
                 page.skipped.append(SkippedItem(str(error), _item_id(item)))
                 continue
-            if _id_order(post.external_id) > _id_order(seen.get(parent_id, "")):
+            edit = post.edited_at.isoformat() if post.edited_at else ""
+            if _id_order(post.external_id) > _id_order(seen.get(parent_id, "")) or edit > edited.get(parent_id, ""):
                 page.posts.append(post)
                 newest = max(newest, post.external_id, key=_id_order)
+            last_edit = max(last_edit, edit)
         page.posts.sort(key=lambda post: _id_order(post.external_id), reverse=True)
         if stream.backfill_limit and parent_id not in seen:
             page.posts = page.posts[: stream.backfill_limit]
         seen[parent_id] = newest
+        edited[parent_id] = last_edit
         page.has_more = bool(rest)
-        page.cursor = dump_cursor({"parents": rest, "seen": seen})
+        page.cursor = dump_cursor({"parents": rest, "seen": seen, "edited": edited})
         return page
 
     def _reply_parents(self, stream: StreamSpec) -> list[str]:
