@@ -57,7 +57,7 @@ class SocialCrmController(http.Controller):
         except WebhookRejected as error:
             _logger.info("Webhook of social account %s rejected: %s", account.id, error)
             raise Forbidden() from None
-        stored = account._ingest_pushed(posts)
+        stored = account._ingest_pushed(posts, connector.webhook_skipped)
         _logger.info("Webhook of social account %s: %d posts, %d new", account.id, len(posts), stored)
         return request.make_response("ok", headers=[("Content-Type", "text/plain")])
 

@@ -218,9 +218,14 @@ class SocialCrmAccount(models.Model):
         stream_kind = {"mention": "mentions", "message": "messages", "comment": "comments"}.get(kind, "search")
         return self.stream_ids.filtered(lambda stream: stream.active and stream.kind == stream_kind)[:1]
 
-    def _ingest_pushed(self, posts):
-        """Store posts a webhook delivered, each in the stream of its kind."""
+    def _ingest_pushed(self, posts, skipped=()):
+        """Store posts a webhook delivered, each in the stream of its kind;
+        what the delivery held that is no post is counted on the account's
+        first active stream."""
         self.ensure_one()
+        skip_stream = self.stream_ids.filtered("active")[:1]
+        if skipped and skip_stream:
+            skip_stream.write(skip_stream._skip_values(skipped))
         Post = self.env["social.crm.post"]
         by_stream = {}
         for post in posts:

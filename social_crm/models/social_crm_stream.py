@@ -1,5 +1,6 @@
 import logging
 import random
+import re
 import time
 
 from psycopg2.extensions import TransactionRollbackError
@@ -45,9 +46,40 @@ class SocialCrmStream(models.Model):
     last_fetch_date = fields.Datetime(readonly=True, copy=False)
     fetched_count = fields.Integer(string="Posts Stored", readonly=True, copy=False)
     skipped_count = fields.Integer(
-        string="Items Skipped", readonly=True, copy=False, help="Malformed items skipped; the log says why."
+        string="Items Skipped",
+        readonly=True,
+        copy=False,
+        help="Items of the network's answers that were not stored as posts; Skip Reasons says why.",
     )
+    #: ``{reason: count}`` of every item skipped since the stream was created
+    skip_reason_counts = fields.Json(readonly=True, copy=False)
+    skip_summary = fields.Text(
+        string="Skip Reasons", compute="_compute_skip_summary", help="How many items were skipped, by reason."
+    )
+    last_skip_date = fields.Datetime(string="Last Skip", readonly=True, copy=False)
 
+    def _compute_skip_summary(self):
+        for stream in self:
+            counts = stream.skip_reason_counts or {}
+            stream.skip_summary = "\n".join(
+                f"{count} × {reason}" for reason, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+            )
+
+    def _skip_values(self, skipped):
+        """The counters after a page's skipped items: by reason, with the
+        item's own values (ids, quoted text) left out so that one reason is
+        one line however many items it hits."""
+        if not skipped:
+            return {}
+        counts = dict(self.skip_reason_counts or {})
+        for item in skipped:
+            reason = skip_reason_key(item.reason)
+            counts[reason] = counts.get(reason, 0) + 1
+        return {
+            "skipped_count": self.skipped_count + len(skipped),
+            "skip_reason_counts": counts,
+            "last_skip_date": fields.Datetime.now(),
+        }
 
     def action_reset_cursor(self):
         """Start again from the newest posts; stored posts are never duplicated."""
@@ -86,7 +118,7 @@ class SocialCrmStream(models.Model):
                             "cursor": page.cursor,
                             "last_fetch_date": fields.Datetime.now(),
                             "fetched_count": self.fetched_count + stored,
-                            "skipped_count": self.skipped_count + len(page.skipped),
+                            **self._skip_values(page.skipped),
                         }
                     )
                 self.env["ir.cron"]._commit_progress()
@@ -98,3 +130,10 @@ class SocialCrmStream(models.Model):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
                 time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 - jitter, not crypto
+
+
+def skip_reason_key(reason):
+    """``"invalid timestamp 'never': …"`` → ``"invalid timestamp"``: the reason
+    without the values of the item it was given for."""
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"", "", (reason or "unknown").split(": ")[0])
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "N", reason)).strip()[:120] or "unknown"

@@ -46,6 +46,18 @@ class TestWebhooks(HttpCase):
         self.deliver(self.update(1, "Internet nefunguje už druhý den!"))
         self.assertEqual(len(self.posts()), 1, "a repeated delivery is stored once")
 
+    def test_a_delivery_without_a_post_is_counted_on_the_stream(self):
+        pinned = self.update(5, "")
+        del pinned["message"]["text"]
+        pinned["message"]["pinned_message"] = self.update(4, "Opening hours: 9–17")["message"]
+        self.assertEqual(self.deliver(pinned).status_code, 200)
+        self.assertFalse(self.posts())
+        stream = self.account.stream_ids
+        self.assertEqual(stream.skipped_count, 1)
+        self.assertEqual(
+            stream.skip_reason_counts, {"message has no text and no media (a service message, dice or poll)": 1}
+        )
+
     def test_registering_the_webhook_tells_the_network_where_to_push(self):
         server_module, _mastodon, telegram = imitations()
         imitation = telegram.TelegramImitation()

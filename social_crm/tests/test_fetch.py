@@ -2,7 +2,7 @@ from dataclasses import replace
 
 from odoo.tests import tagged
 
-from .common import SAMPLE, SimulatedCommits, SocialCrmCase
+from .common import SAMPLE, SimulatedCommits, SocialCrmCase, imitations
 
 
 @tagged("post_install", "-at_install")
@@ -99,3 +99,47 @@ class TestFetch(SocialCrmCase):
         self.assertEqual(len(posts), len(SAMPLE["posts"]))
         self.assertTrue(posts.filtered("partner_id"), "demo partners are linked by e-mail")
         self.assertFalse(posts.filtered(lambda p: not p.language or not p.sentiment_label))
+
+
+@tagged("post_install", "-at_install")
+class TestStreamSkips(SocialCrmCase):
+    """Items a network sends that are not posts of the stream are counted on
+    the stream by reason, with the time of the last one, for the form."""
+
+    def test_skipped_items_are_counted_by_reason_on_the_stream(self):
+        self.patch(self.env.cr, "commit", SimulatedCommits(self.env).commit)
+        server_module, mastodon, _telegram = imitations()
+        imitation = mastodon.MastodonImitation()
+        imitation.ignores_types = True
+        alice = mastodon.account("20", "alice")
+        imitation.add_mention("<p>@shop the app crashes</p>", alice)
+        ours = imitation.add_status("<p>our news</p>", mastodon.OWN_ACCOUNT)
+        imitation.add_notification("favourite", alice, ours)
+        imitation.add_notification("favourite", mastodon.account("21", "bob"), ours)
+        imitation.add_notification("follow", alice)
+        with server_module.ImitationServer(imitation) as server:
+            account = self.env["social.crm.account"].create(
+                {
+                    "name": "Brand on Mastodon",
+                    "network": "mastodon",
+                    "company_id": self.company.id,
+                    "base_url": server.url,
+                    "external_id": "1",
+                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
+                    "stream_ids": [(0, 0, {"name": "Mentions", "kind": "mentions"})],
+                }
+            )
+            account._fetch()
+        stream = account.stream_ids
+        self.assertEqual(account.state, "connected", account.last_error)
+        self.assertEqual(self.posts(account).mapped("text"), ["@shop the app crashes"])
+        self.assertEqual(stream.skipped_count, 3)
+        self.assertEqual(
+            stream.skip_reason_counts,
+            {"a favourite notification, not a mention": 2, "a follow notification, not a mention": 1},
+        )
+        self.assertTrue(stream.last_skip_date)
+        self.assertEqual(
+            stream.skip_summary,
+            "2 × a favourite notification, not a mention\n1 × a follow notification, not a mention",
+        )

@@ -175,3 +175,21 @@ def test_rate_limit_and_server_errors(network):
     imitation.failures = [500] * 10
     with pytest.raises(TransientError):
         connector.fetch_page(StreamSpec("search", "coffee"), "")
+
+
+def test_likes_reposts_and_follows_are_never_mentions_even_unfiltered(network):
+    imitation, server = network
+    ours = imitation.add_post("our spring sale", author(OWN_DID, OWN_HANDLE))
+    mention = imitation.add_post("@shop.bsky.social is my order late?", ALICE)
+    imitation.notify(mention, "mention")
+    imitation.notify_interaction(ours, BOB, "like")
+    imitation.notify_interaction(ours, BOB, "repost")
+    imitation.notify_interaction(ours, ALICE, "follow")
+    imitation.ignores_reasons = True
+    posts, skipped, _cursor, _pages = read_all(make_connector(server), StreamSpec("mentions"))
+    assert [(p.kind, p.text) for p in posts] == [("mention", "@shop.bsky.social is my order late?")]
+    assert sorted(s.reason for s in skipped) == [
+        "a follow notification, not a mention",
+        "a like notification, not a mention",
+        "a repost notification, not a mention",
+    ]

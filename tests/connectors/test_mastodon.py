@@ -8,7 +8,7 @@ from social_crm.core.errors import AuthError, ConnectorError, RateLimited, Trans
 from social_crm.core.types import StreamSpec
 from tests.connectors.reading import build_connector, read_all
 from tests.imitation import mastodon as imitation_module
-from tests.imitation.mastodon import CLIENT_ID, CLIENT_SECRET, TOKEN, MastodonImitation, account
+from tests.imitation.mastodon import CLIENT_ID, CLIENT_SECRET, OWN_ACCOUNT, TOKEN, MastodonImitation, account
 from tests.imitation.server import ImitationServer
 
 ALICE = account("20", "alice")
@@ -259,3 +259,75 @@ def test_oauth_rejects_forged_state_and_bad_code(instance):
         connector.fetch_token("https://odoo.example/cb", "https://odoo.example/cb?code=x&state=forged", kept)
     with pytest.raises(AuthError, match="invalid_grant"):
         connector.fetch_token("https://odoo.example/cb", "https://odoo.example/cb?code=unknown&state=good", kept)
+
+
+def test_a_server_ignoring_types_sends_other_notifications_none_is_a_mention(instance):
+    imitation, server = instance
+    ours = imitation.add_status("<p>our launch</p>", OWN_ACCOUNT)
+    imitation.add_mention("<p>@shop help</p>", ALICE)
+    imitation.add_notification("favourite", ALICE, ours)
+    imitation.add_notification("reblog", BOB, ours)
+    imitation.add_notification("follow", BOB)
+    imitation.ignores_types = True
+    posts, skipped, _cursor, _pages = read_all(make_connector(server), StreamSpec("mentions"))
+    assert [p.text for p in posts] == ["@shop help"]
+    assert sorted(s.reason for s in skipped) == [
+        "a favourite notification, not a mention",
+        "a follow notification, not a mention",
+        "a reblog notification, not a mention",
+    ]
+
+
+def test_earlier_messages_of_a_conversation_come_from_the_context(instance):
+    imitation, server = instance
+    messages = [
+        imitation.add_status("<p>@shop my parcel is lost</p>", ALICE, visibility="direct"),
+        imitation.add_status("<p>@alice which order?</p>", OWN_ACCOUNT, visibility="direct"),
+        imitation.add_status("<p>@shop 1042</p>", ALICE, visibility="direct"),
+    ]
+    imitation.add_conversation("c7", messages)
+    posts, skipped, _cursor, _pages = read_all(make_connector(server), StreamSpec("messages"))
+    assert not skipped
+    assert sorted((p.text, p.thread_external_id, p.kind) for p in posts) == [
+        ("@alice which order?", "c7", "message"),
+        ("@shop 1042", "c7", "message"),
+        ("@shop my parcel is lost", "c7", "message"),
+    ]
+    assert {p.parent_external_id for p in posts} == {"", messages[0]["id"], messages[1]["id"]}
+
+
+def test_a_deleted_parent_is_skipped_and_the_other_parents_read(instance):
+    imitation, server = instance
+    mine = [imitation.add_status(f"<p>ours {n}</p>", OWN_ACCOUNT) for n in range(2)]
+    imitation.add_status("<p>reply</p>", ALICE, in_reply_to_id=mine[1]["id"])
+    query = f"{mine[0]['id']} 999 {mine[1]['id']}"
+    posts, skipped, _cursor, _pages = read_all(make_connector(server), StreamSpec("comments", query))
+    assert [p.text for p in posts] == ["reply"]
+    assert [(s.external_id, s.reason) for s in skipped] == [
+        ("999", "the status whose replies are read is gone (HTTP 404)")
+    ]
+
+
+def test_a_quote_post_keeps_only_what_its_author_wrote(instance):
+    imitation, server = instance
+    quoted = imitation.add_status("<p>our new coffee</p>", OWN_ACCOUNT)
+    imitation.add_quote("<p>coffee tastes burnt</p>", ALICE, quoted)
+    posts = read_all(make_connector(server), StreamSpec("search", "burnt"))[0]
+    assert [p.text for p in posts] == ["coffee tastes burnt"]
+    quoted_post = read_all(make_connector(server), StreamSpec("search", "new coffee"))[0][0]
+    assert quoted_post.metrics.quotes == 1
+
+
+def test_an_edited_reply_is_read_again_as_an_edit(instance):
+    imitation, server = instance
+    ours = imitation.add_status("<p>our launch</p>", OWN_ACCOUNT)
+    reply = imitation.add_status("<p>it broke</p>", ALICE, in_reply_to_id=ours["id"])
+    connector = make_connector(server)
+    posts, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments", ours["id"]))
+    assert [p.text for p in posts] == ["it broke"]
+    assert read_all(connector, StreamSpec("comments", ours["id"]), cursor)[0] == []
+    reply.update(content="<p>it broke, fixed now, thanks</p>", edited_at="2026-11-20T11:00:00.000Z")
+    edits, _skipped, cursor, _pages = read_all(connector, StreamSpec("comments", ours["id"]), cursor)
+    assert [(p.external_id, p.text) for p in edits] == [(reply["id"], "it broke, fixed now, thanks")]
+    assert edits[0].edited_at == datetime(2026, 11, 20, 11, 0, tzinfo=timezone.utc)
+    assert read_all(connector, StreamSpec("comments", ours["id"]), cursor)[0] == []

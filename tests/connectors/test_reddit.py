@@ -182,3 +182,33 @@ def test_oauth_permanent_grant_token_url_option_and_revoke(network):
         get_connector_class("reddit")(AccountConfig()).oauth_token_endpoint()
         == "https://www.reddit.com/api/v1/access_token"
     )
+
+
+def test_inbox_comments_take_url_and_thread_from_context_not_the_posts_counts(network):
+    imitation, server = network
+    mention = imitation.add("mentions", body="u/shop broken zipper")
+    posts = read_all(make_connector(server), StreamSpec("mentions"))[0]
+    name = mention["data"]["id"]
+    assert posts[0].url == f"https://www.reddit.com/r/shop/comments/root/our_launch_post/{name}/"
+    assert posts[0].thread_external_id == "t3_root" and posts[0].parent_external_id == "t3_root"
+    assert posts[0].metrics.replies == 0, "num_comments of an inbox comment counts its post's comments"
+
+
+def test_a_conversation_is_read_with_its_nested_replies_as_one_thread(network):
+    imitation, server = network
+    first = imitation.add("messages", "t4", "where is my order?")
+    imitation.add("messages", "t4", "you are an approved user", author=None)
+    imitation.reply_to_message(first, "it left yesterday", author="shop")
+    imitation.reply_to_message(first, "thanks!")
+    connector = make_connector(server)
+    posts, skipped, cursor, _pages = read_all(connector, StreamSpec("messages"))
+    assert not skipped
+    assert [p.text for p in posts] == [
+        "where is my order?", "it left yesterday", "thanks!", "you are an approved user"
+    ]
+    assert {p.thread_external_id for p in posts[:3]} == {first["data"]["name"]}
+    assert posts[3].author.handle == "r/shop" and posts[3].thread_external_id == posts[3].external_id
+    # a new reply to the oldest conversation moves it to the top: the next poll reads it
+    imitation.reply_to_message(first, "one more question")
+    again = read_all(connector, StreamSpec("messages"), cursor)[0]
+    assert "one more question" in [p.text for p in again]

@@ -5,7 +5,16 @@ import pytest
 from social_crm.core.connectors import AccountConfig, get_connector_class
 from social_crm.core.errors import ConnectorError, RateLimited, TransientError
 from social_crm.core.types import StreamSpec
-from tests.imitation.rss import LAST_MODIFIED, FeedImitation, atom_document, atom_entry, rss_document, rss_item
+from tests.imitation.rss import (
+    LAST_MODIFIED,
+    FeedImitation,
+    atom_document,
+    atom_entry,
+    rdf_document,
+    rdf_item,
+    rss_document,
+    rss_item,
+)
 from tests.imitation.server import ImitationServer, Response
 
 
@@ -71,11 +80,13 @@ def test_dedupe_by_guid_then_link_and_malformed_entries(feeds):
     imitation.publish("/feed.xml", rss_document(items))
     page = make_connector(server).fetch_page(StreamSpec("search"), "")
     ids = sorted(p.external_id for p in page.posts)
-    assert ids == ["hostile", "https://blog.example/by-link", "same"]
+    assert ids[:3] == ["hostile", "https://blog.example/by-link", "same"] and ids[3].startswith("sha256:")
+    # an item with neither id nor link is still an item: its text identifies it
+    assert next(p for p in page.posts if p.external_id == ids[3]).text == "no id, no link, no title"
     hostile = next(p for p in page.posts if p.external_id == "hostile")
     assert hostile.text.startswith("<script>alert(1)</script> עברית 😀\n\nxxx") and len(hostile.text) == 100_000
     reasons = sorted(s.reason for s in page.skipped)
-    assert any("date" in r for r in reasons) and any("without id" in r for r in reasons)
+    assert len(reasons) == 2 and "timestamp" in reasons[0] and reasons[1] == "the feed repeats this entry"
 
 
 def test_bozo_feed_never_crashes(feeds):
@@ -150,3 +161,31 @@ def test_read_only(feeds):
     _, server = feeds
     connector = make_connector(server)
     assert not connector.can_reply and not connector.can_publish and not connector.uses_oauth
+
+
+def test_undated_rdf_items_are_dated_when_first_seen_and_kept(feeds):
+    imitation, server = feeds
+    items = [rdf_item(f"https://news.example/{n}", f"Headline {n}", f"Teaser {n}") for n in range(3)]
+    imitation.publish("/rdf", rdf_document(items))
+    connector = make_connector(server)
+    before = datetime.now(timezone.utc)
+    page = connector.fetch_page(StreamSpec("search", f"{server.url}/rdf"), "")
+    assert not page.skipped and len(page.posts) == 3
+    assert all(before <= p.created_at <= datetime.now(timezone.utc) for p in page.posts)
+    assert {p.url for p in page.posts} == {f"https://news.example/{n}" for n in range(3)}
+    # read again: nothing new; an undated item whose text changed is an edit
+    assert connector.fetch_page(StreamSpec("search", f"{server.url}/rdf"), page.cursor).posts == []
+    items[0] = rdf_item("https://news.example/0", "Headline 0 (updated)", "Teaser 0")
+    imitation.publish("/rdf", rdf_document(items))
+    edited = connector.fetch_page(StreamSpec("search", f"{server.url}/rdf"), page.cursor).posts
+    assert [(p.external_id, p.text) for p in edited] == [("https://news.example/0", "Headline 0 (updated)\n\nTeaser 0")]
+    assert edited[0].edited_at
+
+
+def test_a_feed_in_its_declared_encoding(feeds):
+    imitation, server = feeds
+    document = rss_document([rss_item("k1", "Новости", "Привет, мир")])
+    document = document.replace('encoding="utf-8"', 'encoding="windows-1251"')
+    imitation.publish("/cp1251", document.encode("windows-1251"), content_type="application/rss+xml")
+    post = make_connector(server).fetch_page(StreamSpec("search", f"{server.url}/cp1251"), "").posts[0]
+    assert post.text == "Новости\n\nПривет, мир"

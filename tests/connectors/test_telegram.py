@@ -83,13 +83,14 @@ def test_edits_replies_channels_and_skipped_updates(api):
     imitation.add_update({"message": {"message_id": 9, "chat": {"id": 42}, "date": "not a date", "text": "x"}})
     imitation.add_update({"message": "garbage"})
     page = make(server).fetch_page(MESSAGES, "")
-    first, edit, answer, post = page.posts
+    first, edit, answer, post, photo = page.posts
+    assert photo.text == "[photo]", "a photo without caption is a message, described"
     assert edit.external_id == first.external_id and edit.text == "hello"
     assert edit.edited_at == first.created_at + timedelta(seconds=60)
     assert answer.parent_external_id == first.external_id
     assert post.external_id == "-1001234567890123:1" and post.author.display_name == "Acme News"
     assert post.url == "https://t.me/acmenews/1"
-    assert len(page.skipped) == 3 and "no text" in page.skipped[0].reason
+    assert len(page.skipped) == 2 and "timestamp" in page.skipped[0].reason
     # skipped updates still move the offset on: they are not read again
     assert make(server).fetch_page(MESSAGES, page.cursor).posts == []
 
@@ -199,3 +200,36 @@ def test_webhook_updates_need_the_secret_token(api):
     assert connector.parse_webhook(
         WebhookRequest("POST", {"x-telegram-bot-api-secret-token": "hook-secret"}, {}, b'{"update_id": 10}')
     ) == []
+
+
+def test_private_chats_have_no_link_anonymous_admins_write_as_the_group_topics_thread(api):
+    imitation, server = api
+    imitation.add_message("my card was charged twice")  # a private chat with a username
+    group = imitation.supergroup(username="acme_talk", forum=True)
+    imitation.add_anonymous_admin_message("Maintenance tonight at 22:00", group)
+    topic = imitation.add_topic("Billing", group)["message"]
+    question = imitation.add_topic_message("invoice missing", group, topic)["message"]
+    imitation.add_topic_message("which month?", group, topic, reply_to=question)
+    hidden = imitation.supergroup(chat_id=-1009876543210, title="Acme VIP")
+    imitation.add_message("hi from a private group", chat=hidden)
+    posts, skipped, _cursor, _pages = read_all(make(server), MESSAGES)
+    private, admin, in_topic, answer, in_private_group = posts
+    assert private.url == "" and private.author.handle == "alice"
+    assert (admin.author.handle, admin.author.display_name) == ("acme_talk", "Acme Community")
+    assert admin.author.external_id == str(group["id"]) and admin.url == f"https://t.me/acme_talk/{admin.external_id[-1]}"
+    assert in_topic.thread_external_id == f"{group['id']}:{topic['message_id']}" and not in_topic.parent_external_id
+    assert answer.thread_external_id == in_topic.thread_external_id
+    assert answer.parent_external_id == in_topic.external_id
+    assert in_private_group.url == "https://t.me/c/9876543210/1"
+    assert [s.reason for s in skipped] == ["message has no text and no media (a service message, dice or poll)"]
+
+
+def test_media_messages_are_stored_with_a_description(api):
+    imitation, server = api
+    imitation.add_message(None, voice={"file_id": "v1", "duration": 67, "mime_type": "audio/ogg"})
+    imitation.add_message(None, document={"file_id": "d1", "file_name": "invoice-1042.pdf"},
+                          caption="this one is wrong")
+    imitation.add_message(None, sticker={"file_id": "s1", "emoji": "😡"})
+    posts, skipped, _cursor, _pages = read_all(make(server), MESSAGES)
+    assert not skipped
+    assert [p.text for p in posts] == ["[voice 1:07]", "[document invoice-1042.pdf]\nthis one is wrong", "[sticker 😡]"]

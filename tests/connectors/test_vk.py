@@ -215,10 +215,14 @@ def test_callback_events(api):
     [edited] = connector.parse_webhook(callback({**base, "type": "wall_reply_edit", "event_id": "e2",
                                                  "object": {**comment, "text": "Когда доставка??"}}))
     [deleted] = connector.parse_webhook(callback({**base, "type": "wall_reply_delete", "event_id": "e3", "object": {
-        "owner_id": -GROUP_ID, "id": 1201, "post_id": 7, "deleter_id": 501}}))
+        "owner_id": -GROUP_ID, "id": 1201, "post_id": 7, "user_id": 502}}))  # the official schema's form
     assert new.external_id == edited.external_id == deleted.external_id == f"-{GROUP_ID}_7_1201"
     assert new.created_at == datetime.fromtimestamp(1772355600, tz=timezone.utc) and new.edited_at is None
     assert edited.edited_at is not None and edited.text == "Когда доставка??" and deleted.deleted
+    assert deleted.author.external_id == "502", "the deleter, not the wall's owner"
+    [by_doc] = connector.parse_webhook(callback({**base, "type": "wall_reply_delete", "event_id": "e6", "object": {
+        "owner_id": -GROUP_ID, "id": 1202, "post_id": 7, "deleter_id": 503, "user_id": 503}}))
+    assert by_doc.author.external_id == "503"
     [message] = connector.parse_webhook(callback({**base, "type": "message_new", "event_id": "e4", "object": {
         "message": {"id": 6001, "date": 1772355600, "peer_id": 501, "from_id": 501, "text": "Привет"},
         "client_info": {}}}))
@@ -227,6 +231,7 @@ def test_callback_events(api):
         "id": 9, "owner_id": -GROUP_ID, "from_id": 502, "date": 1772355600, "text": "Отзыв"}}))
     assert wall_post.kind == "mention" and wall_post.external_id == f"-{GROUP_ID}_9"
     assert connector.parse_webhook(callback({**base, "type": "group_join", "object": {"user_id": 1}})) == []
+    assert connector.webhook_skipped[-1].reason == "a group_join event, not a post"
     assert connector.parse_webhook(callback({**base, "type": "wall_reply_new", "object": {"id": "x"}})) == []
 
 
@@ -239,3 +244,19 @@ def test_callback_secret_is_required(api):
             connector.parse_webhook(callback({**event, **secret}))
     with pytest.raises(WebhookRejected):
         connector.parse_webhook(callback({**event, "secret": "cb-secret", "pad": "x" * 1_000_001}))
+
+
+def test_a_deleted_comment_with_replies_and_its_delete_event(api):
+    imitation, server = api
+    post = imitation.add_post("news", from_id=-GROUP_ID)
+    top = imitation.add_comment(post, "rude words")
+    imitation.add_comment(post, "calm down", from_id=503, reply_to=top)
+    imitation.delete_comment(top)
+    read = read_all(make(server), StreamSpec("comments"))[0]
+    deleted = next(p for p in read if p.external_id.endswith(f"_{top['id']}"))
+    assert deleted.deleted and deleted.text == ""
+    assert [p.text for p in read if not p.deleted] == ["calm down"]
+    base = {"group_id": GROUP_ID, "v": "5.199", "secret": "cb-secret", "type": "wall_reply_delete", "event_id": "d1"}
+    event = {**base, "object": imitation.reply_delete_event(top, deleter_id=777)}
+    [gone] = make(server).parse_webhook(callback(event))
+    assert gone.deleted and gone.author.external_id == "777" and gone.external_id == deleted.external_id

@@ -355,3 +355,40 @@ def test_webhook_rejections(api):
     big = b'{"x": "' + b"a" * 1_100_000 + b'"}'
     with pytest.raises(WebhookRejected):
         connector.parse_webhook(signed(big))
+
+
+def test_a_retweet_is_stored_as_its_original_never_as_the_retweeters_cut_text(api):
+    imitation, server = api
+    long_text = "@acme my order #4411 arrived broken and nobody answers my e-mails since last week, " * 2
+    original = imitation.add_tweet(BASE, long_text.strip(), author_id="2000")
+    imitation.add_retweet(BASE + timedelta(minutes=5), original, author_id="3000")
+    posts, skipped, _cursor, _pages = read_all(make(server), StreamSpec("search", "order"))
+    assert not skipped
+    assert {(p.external_id, p.author.handle, p.text) for p in posts} == {
+        (original["id"], "alice", long_text.strip())
+    }
+    request = [r for r in server.requests if r.path == "/2/tweets/search/recent"][0]
+    assert "referenced_tweets.id" in request.arg("expansions").split(",")
+
+
+def test_an_empty_listing_has_only_meta(api):
+    _imitation, server = api
+    page = make(server).fetch_page(StreamSpec("mentions"), "")
+    assert page.posts == [] and not page.has_more and not page.skipped
+
+
+def test_a_webhook_retweet_is_its_original_and_bad_events_are_counted(api):
+    _imitation, server = api
+    original = {"id_str": "1800000000000000007", "text": "@acme where is my refund?",
+                "created_at": "Mon May 19 14:01:46 +0000 2025",
+                "user": {"id_str": "2000", "screen_name": "alice", "name": "Alice"},
+                "entities": {"user_mentions": [{"id_str": OWN_ID}]}}
+    retweet = {"id_str": "1800000000000000099", "text": "RT @alice: @acme where is my refund?",
+               "created_at": "Mon May 19 15:00:00 +0000 2025", "retweeted_status": original,
+               "user": {"id_str": "3000", "screen_name": "bob", "name": "Bob"},
+               "entities": {"user_mentions": [{"id_str": "2000"}, {"id_str": OWN_ID}]}}
+    body = json.dumps({"for_user_id": OWN_ID, "tweet_create_events": [retweet, {"id_str": "bad"}]}).encode()
+    connector = make(server)
+    [post] = connector.parse_webhook(signed(body))
+    assert (post.external_id, post.author.handle, post.text) == (original["id_str"], "alice", original["text"])
+    assert [s.external_id for s in connector.webhook_skipped] == ["bad"]

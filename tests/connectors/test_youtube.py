@@ -162,3 +162,15 @@ def test_oauth_offline_access_flow_and_revoke(network):
     assert (
         get_connector_class("youtube")(AccountConfig()).oauth_token_endpoint() == "https://oauth2.googleapis.com/token"
     )
+
+
+def test_replies_the_thread_counts_but_nobody_lists_are_counted(network):
+    imitation, server = network
+    thread = imitation.add_thread("is the shop open on Sunday?")
+    imitation.add_reply(thread, "yes, 10 to 16")
+    imitation.hold_reply(thread)
+    posts, skipped, _cursor, _pages = read_all(make_connector(server), StreamSpec("comments"))
+    assert [p.text for p in posts] == ["is the shop open on Sunday?", "yes, 10 to 16"]
+    assert [(s.external_id, s.reason) for s in skipped] == [
+        (thread["id"], "a reply the thread counts is not readable (held for review or removed)")
+    ]

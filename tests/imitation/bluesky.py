@@ -37,6 +37,8 @@ class BlueskyImitation:
         self.remaining = 3000
         self.reset = 1_900_000_000
         self.failures: list[int] = []
+        #: like some servers: the ``reasons`` filter is not applied
+        self.ignores_reasons = False
 
     # -- fixtures ------------------------------------------------------------------
     def add_post(self, text, who: dict, reply_to: dict | None = None, **record_extra) -> dict:
@@ -80,6 +82,33 @@ class BlueskyImitation:
                 "indexedAt": post["indexedAt"],
             }
         )
+
+    def notify_interaction(self, post: dict, who: dict, reason: str) -> dict:
+        """A like, repost or follow notification: its record is the like,
+        repost or follow record, its ``reasonSubject`` our post."""
+        serial = next(self._serial)
+        collection = {"like": "like", "repost": "repost", "follow": "follow"}[reason]
+        subject = {"uri": post["uri"], "cid": post["cid"]} if reason != "follow" else post["author"]["did"]
+        notification = {
+            "uri": f"at://{who['did']}/app.bsky.feed.{collection}/3l{serial:011d}"
+            if reason != "follow"
+            else f"at://{who['did']}/app.bsky.graph.follow/3l{serial:011d}",
+            "cid": f"bafy{serial}",
+            "author": who,
+            "reason": reason,
+            "record": {
+                "$type": f"app.bsky.feed.{collection}" if reason != "follow" else "app.bsky.graph.follow",
+                "createdAt": post["indexedAt"],
+                "subject": subject,
+            },
+            "isRead": False,
+            "indexedAt": post["indexedAt"],
+            "labels": [],
+        }
+        if reason != "follow":
+            notification["reasonSubject"] = post["uri"]
+        self.notifications.append(notification)
+        return notification
 
     def expire_access_tokens(self) -> None:
         self.access_tokens = dict.fromkeys(self.access_tokens, False)
@@ -148,7 +177,9 @@ class BlueskyImitation:
 
     def _app_bsky_notification_listNotifications(self, request):
         reasons = request.query.get("reasons", [])
-        items = [n for n in reversed(self.notifications) if not reasons or n["reason"] in reasons]
+        items = [
+            n for n in reversed(self.notifications) if not reasons or self.ignores_reasons or n["reason"] in reasons
+        ]
         return self._paged(request, items, "notifications")
 
     def _app_bsky_feed_searchPosts(self, request):

@@ -53,6 +53,8 @@ class MastodonImitation:
         #: statuses to answer (one per request) before behaving normally
         self.failures: list[int] = []
         self.idempotency: dict[str, dict] = {}
+        #: like some instances and proxies: ``types[]`` is not applied
+        self.ignores_types = False
 
     # -- fixtures the tests build ---------------------------------------------
     def next_id(self) -> str:
@@ -72,6 +74,7 @@ class MastodonImitation:
             "replies_count": 0,
             "reblogs_count": 1,
             "favourites_count": 2,
+            "quotes_count": 0,
             "edited_at": None,
             "language": "en",
             "spoiler_text": "",
@@ -85,16 +88,50 @@ class MastodonImitation:
 
     def add_mention(self, content: str, author: dict, **extra) -> dict:
         status = self.add_status(content, author, **extra)
-        self.notifications.append(
-            {
-                "id": self.next_id(),
-                "type": "mention",
-                "created_at": status["created_at"],
-                "account": author,
-                "status": status,
-            }
-        )
+        self.add_notification("mention", author, status)
         return status
+
+    def add_notification(self, kind: str, author: dict, status: dict | None = None) -> dict:
+        """A notification of ``kind`` (mention, favourite, reblog, follow,
+        quote …); a follow has no ``status``."""
+        notification = {
+            "id": self.next_id(),
+            "type": kind,
+            "created_at": "2026-11-20T10:00:05.000Z",
+            "group_key": f"ungrouped-{len(self.notifications)}",
+            "account": author,
+        }
+        if status is not None:
+            notification["status"] = status
+        self.notifications.append(notification)
+        return notification
+
+    def add_quote(self, content: str, author: dict, quoted: dict, **extra) -> dict:
+        """A quote post as Mastodon 4.5 renders it: the ``quote-inline``
+        fallback paragraph before the author's own text, and ``quote``."""
+        link = quoted["url"]
+        fallback = (
+            f'<p class="quote-inline">RE: <a href="{link}" target="_blank" rel="nofollow noopener" translate="no">'
+            f'<span class="invisible">https://</span><span class="ellipsis">{link[8:38]}</span>'
+            f'<span class="invisible">{link[38:]}</span></a></p>'
+        )
+        quoted["quotes_count"] += 1
+        quote = {"state": "accepted", "quoted_status": quoted}
+        return self.add_status(fallback + content, author, quote=quote, **extra)
+
+    def add_conversation(self, conversation_id: str, messages: list[dict]) -> dict:
+        """A direct conversation; the listing shows only its latest message,
+        the earlier ones are the ancestors in that message's context."""
+        for earlier, later in zip(messages, messages[1:], strict=False):
+            later["in_reply_to_id"] = earlier["id"]
+        conversation = {
+            "id": conversation_id,
+            "unread": True,
+            "accounts": [m["account"] for m in messages if m["account"]["id"] != OWN_ACCOUNT["id"]][:1],
+            "last_status": messages[-1],
+        }
+        self.conversations.append(conversation)
+        return conversation
 
     def authorize(self, redirect_uri: str, code_challenge: str) -> str:
         """What the instance does when the administrator approves: a code for the callback."""
@@ -169,7 +206,7 @@ class MastodonImitation:
             return Response.json(OWN_ACCOUNT)
         if path == "/api/v1/notifications":
             types = request.query.get("types[]", [])
-            items = [n for n in self.notifications if not types or n["type"] in types]
+            items = [n for n in self.notifications if not types or self.ignores_types or n["type"] in types]
             return self._paged(request, [(n["id"], n) for n in items])
         if path == "/api/v2/search":
             query = request.arg("q").lower()
@@ -192,9 +229,18 @@ class MastodonImitation:
             if status is None:
                 return Response.json({"error": "Record not found"}, 404)
             if len(parts) == 6 and parts[5] == "context":
-                return Response.json({"ancestors": [], "descendants": self._descendants(status["id"])})
+                return Response.json(
+                    {"ancestors": self._ancestors(status), "descendants": self._descendants(status["id"])}
+                )
             return Response.json(status)
         return Response.json({"error": "Record not found"}, 404)
+
+    def _ancestors(self, status: dict) -> list[dict]:
+        chain = []
+        while status.get("in_reply_to_id") in self.statuses:
+            status = self.statuses[status["in_reply_to_id"]]
+            chain.insert(0, status)  # oldest first, like the real context
+        return chain
 
     def _descendants(self, status_id: str) -> list[dict]:
         found = []

@@ -69,6 +69,29 @@ class MetaImitation:
         self.comments[post_id].append(comment)
         return comment
 
+    def add_hidden_author_comment(self, post_id: str, moment: datetime, message: str, reply_to: dict | None = None):
+        """A comment as Facebook shows a person who keeps apps from seeing
+        them: no ``from``; and answered to fields that leave out ``id``, only
+        its permalink names it (``?comment_id=…&reply_comment_id=…``)."""
+        comment = self.add_comment(post_id, moment, message, parent=reply_to["id"] if reply_to else "")
+        del comment["from"]
+        post = post_id.split("_")[-1]
+        own = comment.pop("id").split("_")[-1]
+        link = f"https://www.facebook.com/{PAGE_ID}/posts/{post}/?comment_id="
+        comment.pop("parent", None)
+        comment["permalink_url"] = (
+            f"{link}{reply_to['id'].split('_')[-1]}&reply_comment_id={own}" if reply_to else f"{link}{own}"
+        )
+        return comment
+
+    @staticmethod
+    def attach(message: dict, mime_type: str, name: str) -> dict:
+        """A photo or file on a Messenger message; with no words, no ``message`` field."""
+        if message.get("message") == "":
+            del message["message"]
+        message["attachments"] = {"data": [{"id": "6511432", "mime_type": mime_type, "name": name, "size": 54542}]}
+        return message
+
     def add_conversation(self, updated: datetime, messages: list[tuple[datetime, str, dict]]) -> dict:
         conversation = {"id": f"t_{self.next_id()}", "updated_time": graph_time(updated), "messages": {"data": [
             {"id": f"m_{self.next_id()}", "message": text, "created_time": graph_time(moment), "from": sender,

@@ -33,30 +33,91 @@ class RedditImitation:
         self.user_agents: list[str] = []
 
     # -- fixtures -------------------------------------------------------------
-    def add(self, box: str, kind: str = "t1", body: str = "hello", author: str = "alice", **extra) -> dict:
+    def add(self, box: str, kind: str = "t1", body: str = "hello", author: str | None = "alice", **extra) -> dict:
+        """An item in the shape Reddit lists it in ``box``: an inbox comment
+        carries ``context`` and its post's ``num_comments`` but neither
+        ``permalink`` nor ``link_id``; a private message opens a conversation
+        (``first_message_name`` null, ``replies`` ""); a searched post (t3)
+        has its ``permalink``."""
         serial = next(self._serial)
         data = {
             "id": f"{serial:x}",
             "name": f"{kind}_{serial:x}",
             "author": author,
-            "author_fullname": f"t2_{author}",
+            "author_fullname": f"t2_{author}" if author else None,
             "created_utc": START + serial,
             "edited": False,
             "score": 1,
-            "parent_id": "t3_root",
-            "link_id": "t3_root",
             "subreddit": "shop",
-            "permalink": f"/r/shop/comments/root/x/{serial:x}/",
+            "subreddit_name_prefixed": "r/shop",
             "new": True,
-            **extra,
         }
         if kind == "t3":
-            data.update(title=body, selftext=extra.get("selftext", ""), num_comments=0)
+            data.update(
+                title=body,
+                selftext=extra.get("selftext", ""),
+                num_comments=0,
+                permalink=f"/r/shop/comments/{serial:x}/x/",
+            )
+        elif kind == "t1":
+            data.update(
+                body=body,
+                parent_id="t3_root",
+                link_title="Our launch post",
+                num_comments=57,  # the post's comment count
+                context=f"/r/shop/comments/root/our_launch_post/{serial:x}/?context=3",
+                type="username_mention" if box == "mentions" else "comment_reply",
+                was_comment=True,
+            )
         else:
-            data["body"] = body
+            data.update(
+                body=body,
+                subject="Order question",
+                first_message=None,
+                first_message_name=None,
+                parent_id=None,
+                replies="",
+                context="",
+                was_comment=False,
+                num_comments=None,
+                distinguished="moderator" if author is None else None,
+            )
+            if author is not None:
+                data.update(subreddit=None, subreddit_name_prefixed=None)
+        data.update(extra)
         child = {"kind": kind, "data": data}
         (self.posts if box == "search" else self.boxes[box]).append(child)
         return child
+
+    def reply_to_message(self, first: dict, body: str, author: str = "alice") -> dict:
+        """A later message of ``first``'s conversation: nested under its
+        ``replies`` Listing, and the conversation moves to the top of the
+        listing, which Reddit orders by each conversation's latest message."""
+        serial = next(self._serial)
+        nested = first["data"]["replies"] or {"kind": "Listing", "data": {"children": [], "after": None}}
+        previous = (nested["data"]["children"] or [first])[-1]
+        message = {
+            "kind": "t4",
+            "data": {
+                **{k: v for k, v in first["data"].items() if k != "replies"},
+                "id": f"{serial:x}",
+                "name": f"t4_{serial:x}",
+                "author": author,
+                "author_fullname": f"t2_{author}",
+                "body": body,
+                "created_utc": START + serial,
+                "first_message_name": first["data"]["name"],
+                "first_message": int(first["data"]["id"], 16),
+                "parent_id": previous["data"]["name"],
+                "subject": f"re: {first['data']['subject']}",
+                "replies": "",
+            },
+        }
+        nested["data"]["children"].append(message)
+        first["data"]["replies"] = nested
+        self.boxes["messages"].remove(first)
+        self.boxes["messages"].append(first)
+        return message
 
     def authorize(self) -> str:
         code = f"code-{next(self._serial)}"

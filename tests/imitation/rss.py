@@ -47,16 +47,42 @@ def atom_document(entries: list[str]) -> str:
     )
 
 
+def rdf_item(about: str, title: str, description: str) -> str:
+    """An RSS 1.0 item as news sites publish it: ``rdf:about`` and a link, no date."""
+    return (
+        f'<item rdf:about="{about}"><title>{title}</title><link>{about}</link>'
+        f"<description>{description}</description></item>"
+    )
+
+
+def rdf_document(items: list[str]) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<channel rdf:about="https://news.example/"><title>News ticker</title><link>https://news.example/</link>'
+        "<description>Latest news</description><dc:language>de-DE</dc:language><items><rdf:Seq>"
+        + "".join(f'<rdf:li rdf:resource="{item.split(chr(34))[1]}"/>' for item in items)
+        + "</rdf:Seq></items></channel>"
+        + "".join(items)
+        + "</rdf:RDF>"
+    )
+
+
 class FeedImitation:
     def __init__(self):
-        self.documents: dict[str, str] = {}  # path -> document
+        self.documents: dict[str, str | bytes] = {}  # path -> document
+        self.content_types: dict[str, str] = {}
         self.etags: dict[str, str] = {}
         self.redirects: dict[str, tuple[int, str]] = {}  # path -> (status, new path)
         self.gone: set[str] = set()
         self.failures: list[Response] = []
 
-    def publish(self, path: str, document: str) -> None:
+    def publish(self, path: str, document: str | bytes, content_type="application/rss+xml; charset=utf-8") -> None:
+        """Serve ``document``; bytes in another encoding go with a content
+        type that does not name a charset, so the XML declaration decides."""
         self.documents[path] = document
+        self.content_types[path] = content_type
         self.etags[path] = f'"v{len(document)}-{hash(document) & 0xFFFF}"'
 
     def handle(self, request: Request) -> Response:
@@ -75,5 +101,5 @@ class FeedImitation:
         return Response(
             200,
             self.documents[request.path],
-            {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag, "Last-Modified": LAST_MODIFIED},
+            {"Content-Type": self.content_types[request.path], "ETag": etag, "Last-Modified": LAST_MODIFIED},
         )

@@ -48,6 +48,34 @@ class TelegramImitation:
             del message["text"]
         return self.add_update({kind: message})
 
+    #: the placeholder Telegram puts in ``from`` of an anonymous group admin's message
+    ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+
+    @staticmethod
+    def supergroup(chat_id=-1001573807542, title="Acme Community", username=None, forum=False) -> dict:
+        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        if username:
+            chat["username"] = username
+        if forum:
+            chat["is_forum"] = True
+        return chat
+
+    def add_anonymous_admin_message(self, text, group: dict, signature="Support Lead") -> dict:
+        """A message an anonymous admin sent in the group's name: ``sender_chat``
+        is the group and ``from`` the GroupAnonymousBot placeholder."""
+        return self.add_message(text, chat=group, sender=self.ANONYMOUS_ADMIN, sender_chat=group,
+                                author_signature=signature)
+
+    def add_topic(self, name, group: dict) -> dict:
+        """A forum topic: its creation service message opens the topic's thread."""
+        return self.add_message(None, chat=group, forum_topic_created={"name": name, "icon_color": 7322096})
+
+    def add_topic_message(self, text, group: dict, topic: dict, reply_to: dict | None = None) -> dict:
+        """A message in a topic: it carries the topic id and, unless it answers
+        a message, ``reply_to_message`` is the topic's creation message."""
+        return self.add_message(text, chat=group, message_thread_id=topic["message_id"], is_topic_message=True,
+                                reply_to_message=reply_to or topic)
+
     def add_update(self, content: dict) -> dict:
         update = {"update_id": self.next_update_id, **content}
         self.next_update_id += 1

@@ -63,6 +63,18 @@ class VKImitation:
             self.comments[(post["owner_id"], post["id"])].append(comment)
         return comment
 
+    @staticmethod
+    def delete_comment(comment: dict) -> None:
+        """A deleted comment with replies stays in wall.getComments: ``deleted``,
+        no text, and (per the schema's required fields) still id, from_id, date."""
+        comment.update(deleted=True, text="")
+
+    @staticmethod
+    def reply_delete_event(comment: dict, deleter_id: int) -> dict:
+        """The ``wall_reply_delete`` object of the official schema: the deleter is ``user_id``."""
+        return {"owner_id": comment["owner_id"], "id": comment["id"], "user_id": deleter_id,
+                "post_id": comment["post_id"]}
+
     def add_message(self, text: str, peer_id: int = 501, from_id: int | None = None) -> dict:
         self.next_message_id += 1
         message = {"id": self.next_message_id, "date": int(time.time()) - 3000 + self.next_message_id,

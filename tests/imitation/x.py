@@ -75,6 +75,17 @@ class XImitation:
         self.tweets.append(tweet)
         return tweet
 
+    def add_retweet(self, moment: datetime, original: dict, author_id: str = "3000", sequence: int = 0) -> dict:
+        """A retweet as X lists it: the retweeter's post, its text ``RT @user: ``
+        plus the original cut to 140 characters, ``referenced_tweets`` naming
+        the original (expanded into ``includes.tweets`` when asked)."""
+        handle = self.users[original["author_id"]]["username"]
+        text = f"RT @{handle}: {original['text']}"
+        return self.add_tweet(moment, text if len(text) <= 140 else text[:139] + "…", author_id=author_id,
+                              sequence=sequence, referenced_tweets=[{"type": "retweeted", "id": original["id"]}],
+                              public_metrics={"like_count": 0, "reply_count": 0, "retweet_count": 0,
+                                              "quote_count": 0})
+
     def add_dm(self, moment: datetime, text: str, sender_id: str = "2000", sequence: int = 0) -> dict:
         event = {
             "id": snowflake(moment, sequence),
@@ -234,8 +245,18 @@ class XImitation:
         if start + max_results < len(ordered):
             meta["next_token"] = f"t{start + max_results}"
         data = [self._escaped(item) for item in chunk]
-        users = [self.users[i] for i in {item.get(users_key) for item in chunk} if i in self.users]
-        return Response.json({"data": data, "includes": {"users": users}, "meta": meta})
+        includes = {}
+        expansions = request.arg("expansions").split(",")
+        if "referenced_tweets.id" in expansions:
+            referenced = {ref["id"] for item in chunk for ref in item.get("referenced_tweets", [])}
+            includes["tweets"] = [self._escaped(t) for t in self.tweets if t["id"] in referenced]
+        authors = {item.get(users_key) for item in chunk}
+        if "referenced_tweets.id.author_id" in expansions:
+            authors |= {t["author_id"] for t in includes.get("tweets", [])}
+        includes["users"] = [self.users[i] for i in sorted(authors, key=str) if i in self.users]
+        if not includes["tweets" if "tweets" in includes else "users"]:
+            includes.pop("tweets", None)
+        return Response.json({"data": data, "includes": includes, "meta": meta})
 
     @staticmethod
     def _escaped(item: dict) -> dict:

@@ -95,11 +95,15 @@ class YouTubeImitation:
         self.replies[top["id"]] = []
         return thread
 
+    def hold_reply(self, thread: dict) -> None:
+        """A reply held for review: counted in totalReplyCount, listed nowhere."""
+        thread["snippet"]["totalReplyCount"] += 1
+
     def add_reply(self, thread: dict, text: str, who: str = "bob") -> dict:
         moment = START + timedelta(minutes=next(self._serial))
         reply = self._comment(text, who, moment, parentId=thread["id"])
         self.replies[thread["id"]].append(reply)
-        thread["snippet"]["totalReplyCount"] = len(self.replies[thread["id"]])
+        thread["snippet"]["totalReplyCount"] += 1
         return reply
 
     def authorize(self) -> str:

@@ -81,6 +81,18 @@ def _text(item: dict, key: str) -> str:
     return clean_text(value)
 
 
+def _attachments(item: dict) -> str:
+    """``[image/jpeg: photo.jpg]`` for each attachment of a message."""
+    attachments = _as_dict(item.get("attachments")).get("data")
+    parts = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        attachment = _as_dict(attachment)
+        kind = optional_str(attachment, "mime_type") or optional_str(attachment, "type") or "attachment"
+        name = optional_str(attachment, "name") or optional_str(attachment, "id")
+        parts.append(f"[{kind}: {name}]" if name else f"[{kind}]")
+    return clean_text(" ".join(parts))
+
+
 class _Marker:
     """Where the previous poll stopped: the creation time of its newest item and
     the ids created at that very second."""
@@ -354,7 +366,7 @@ class GraphConnector(Connector):
 
     def _read_conversations(self, stream: StreamSpec, state: dict) -> Page:
         marker = _Marker(state)
-        fields = "id,updated_time,messages.limit(25){id,message,from,to,created_time}"
+        fields = "id,updated_time,messages.limit(25){id,message,from,to,created_time,attachments}"
         items, after = self._edge(f"/{self.page_id()}/conversations",
                                   {"platform": self.messaging_platform, "fields": fields}, state.get("page", ""))
         skipped: list[SkippedItem] = []
@@ -409,15 +421,19 @@ class GraphConnector(Connector):
 
     def message_post(self, item: dict, thread: str) -> NormalizedPost:
         author = _as_dict(item.get("from"))
-        text = _text(item, "message")
+        # a photo or file the person sent is a message too: it is described
+        text = "\n".join(part for part in (_text(item, "message"), _attachments(item)) if part)
         if not text:
-            raise PayloadError("message has no text (attachment or sticker only)")
+            raise PayloadError("message has no text and no attachment (a sticker or reaction)")
+        email = optional_str(author, "email")
         return NormalizedPost(
             external_id=required_str(item, "id"),
             author=Author(external_id=required_str(author, "id"),
                           handle=optional_str(author, "username") or optional_str(author, "name")
                           or required_str(author, "id"),
-                          display_name=optional_str(author, "name"), email=optional_str(author, "email")),
+                          display_name=optional_str(author, "name"),
+                          # ``<id>@facebook.com`` is Messenger's relay address, not the person's own
+                          email="" if email.lower().endswith("@facebook.com") else email),
             text=text,
             created_at=parse_datetime(item.get("created_time")),
             kind="message",
@@ -514,6 +530,7 @@ class GraphConnector(Connector):
                     post = self._webhook_change(event, entry) if kind == "change" else self._webhook_message(event)
                 except PayloadError as error:
                     _logger.info("%s webhook: skipped a %s event: %s", self.label, kind, error)
+                    self.webhook_skipped.append(SkippedItem(f"{error} ({kind} event)", optional_str(entry, "id")))
                     continue
                 if post is not None:
                     posts.append(post)

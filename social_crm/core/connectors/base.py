@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import requests
 
 from ..errors import AuthError, ConnectorError, RateLimited, TransientError
-from ..types import NormalizedPost, Page, RateLimit, StreamSpec
+from ..types import NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 
 _logger = logging.getLogger(__name__)
 
@@ -101,6 +101,8 @@ class Connector:
         self.last_rate_limit: RateLimit | None = None
         #: where a stream's source moved for good (HTTP 301), for the caller to store
         self.moved_to = ""
+        #: items of the last webhook delivery that are no posts, for the caller to count
+        self.webhook_skipped: list[SkippedItem] = []
 
     # -- credentials -------------------------------------------------------
     def save_credentials(self, credentials: dict[str, Any]) -> None:
@@ -151,7 +153,8 @@ class Connector:
         return None
 
     def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:
-        """Verify the delivery (raise ``WebhookRejected``) and return its posts."""
+        """Verify the delivery (raise ``WebhookRejected``) and return its posts;
+        what it holds that is no post goes to ``webhook_skipped`` with the reason."""
         raise NotImplementedError(f"{self.label}: webhooks are not supported")
 
     # -- helpers for subclasses -------------------------------------------

@@ -9,7 +9,9 @@ dead refresh token opens a new session with the app password.
 
 Streams:
 
-- ``mentions``: notifications of reasons mention, reply and quote.
+- ``mentions``: notifications of reasons mention, reply and quote (checked on
+  each notification: a server may ignore the ``reasons`` filter and send
+  likes, reposts and follows, which are counted skips, not mentions).
 - ``search``: ``searchPosts`` (sort latest; needs the authenticated session).
 - ``comments``: replies in the threads of the posts whose AT-URIs the query
   lists (separated by spaces), or of the account's 20 latest posts.
@@ -43,6 +45,8 @@ from .base import Connector, ensure_text_length, retry_after
 #: a post's text limit is 300 graphemes and 3,000 bytes; counting code points is
 #: the safe side of graphemes (a composed emoji is one grapheme, several code points)
 MAX_POST_BYTES = 3000
+#: notification reasons that are posts addressed to us
+MENTION_REASONS = ("mention", "reply", "quote")
 
 
 class _SessionExpired(AuthError):
@@ -165,7 +169,7 @@ class BlueskyConnector(Connector):
         if state.get("page"):
             params["cursor"] = state["page"]
         if stream.kind == "mentions":
-            params["reasons"] = ["mention", "reply", "quote"]
+            params["reasons"] = list(MENTION_REASONS)
             payload = self.xrpc("GET", "app.bsky.notification.listNotifications", params=params).json()
             items, read = _list(payload, "notifications"), self._notification_post
         else:
@@ -182,7 +186,10 @@ class BlueskyConnector(Connector):
             except PayloadError as error:
                 page.skipped.append(SkippedItem(str(error), optional_str(item, "uri")))
                 continue
-            entries.append((post.external_id, post.created_at, post))
+            # listings are ordered by indexing time; ``createdAt`` is the client's
+            # word and may be earlier than posts indexed before it
+            indexed = optional_str(item, "indexedAt")
+            entries.append((post.external_id, _indexed_at(indexed) or post.created_at, post))
         page.posts, page.has_more = walk_newest_first(
             state, entries, optional_str(payload, "cursor"), stream.backfill_limit
         )
@@ -205,8 +212,14 @@ class BlueskyConnector(Connector):
                 raise
             page.skipped.append(SkippedItem("the post was deleted", root))
             thread = {}
+        node = thread.get("thread") if isinstance(thread, dict) else None
+        if node:
+            try:
+                _thread_post(node)
+            except PayloadError as error:  # its replies are out of sight too
+                page.skipped.append(SkippedItem(f"{error}: its replies are not readable", root))
         watermark = seen.get(root, "")
-        for reply in _flatten_replies(thread.get("thread") if isinstance(thread, dict) else None):
+        for reply in _flatten_replies(node):
             try:
                 post = self._post(_thread_post(reply), "comment", thread=root)
             except PayloadError as error:
@@ -288,6 +301,8 @@ class BlueskyConnector(Connector):
     # -- normalisation -----------------------------------------------------
     def _notification_post(self, notification) -> NormalizedPost:
         reason = optional_str(notification, "reason")
+        if reason not in MENTION_REASONS:
+            raise PayloadError(f"a {reason or 'reasonless'} notification, not a mention")
         return self._post(notification, "comment" if reason == "reply" else "mention")
 
     def _post(self, view, kind: str, thread: str = "") -> NormalizedPost:
@@ -384,7 +399,17 @@ def _later(moment: str, than: str) -> bool:
 
 
 def _web_url(handle: str, uri: str) -> str:
+    """The bsky.app page of a post's AT-URI (``at://<did>/app.bsky.feed.post/<rkey>``)."""
+    if "/app.bsky.feed.post/" not in uri:
+        return ""
     return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def _indexed_at(value: str) -> datetime | None:
+    try:
+        return parse_datetime(value) if value else None
+    except PayloadError:
+        return None
 
 
 CONNECTOR = BlueskyConnector

@@ -11,8 +11,11 @@ Page feed.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
+from ..errors import PayloadError
 from ..types import Author, NormalizedPost
 from ._graph import GraphConnector, _as_dict, _text
 from ._parse import optional_str, parse_datetime, required_str
@@ -21,10 +24,38 @@ from .base import ensure_text_length
 _COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id},like_count,comment_count,permalink_url"
 
 
+#: the author of a comment Facebook shows without ``from`` (a person who has
+#: not allowed apps to see them): the comment still counts, its author is unknown
+ANONYMOUS = Author(external_id="facebook-user-not-shown", handle="Facebook user (not shown)")
+
+
 def _author(item: dict) -> Author:
     sender = _as_dict(item.get("from"))
+    if not sender:
+        return ANONYMOUS
     return Author(external_id=required_str(sender, "id"), handle=optional_str(sender, "name") or sender["id"],
                   display_name=optional_str(sender, "name"))
+
+
+def _comment_id(item: dict) -> str:
+    """The comment's id, or, where the answer left it out, the one its
+    permalink names (``…/posts/<post>/?comment_id=<c>&reply_comment_id=<r>``)."""
+    if item.get("id"):
+        return required_str(item, "id")
+    link = parse_qs(urlsplit(optional_str(item, "permalink_url")).query)
+    post = re.search(r"/posts/(\d+)", optional_str(item, "permalink_url"))
+    comment = (link.get("reply_comment_id") or link.get("comment_id") or [""])[0]
+    if not (post and comment):
+        raise PayloadError("comment without id or permalink")
+    return f"{post.group(1)}_{comment}"
+
+
+def _permalink_parent(item: dict) -> str:
+    link = parse_qs(urlsplit(optional_str(item, "permalink_url")).query)
+    post = re.search(r"/posts/(\d+)", optional_str(item, "permalink_url"))
+    if post and link.get("reply_comment_id") and link.get("comment_id"):
+        return f"{post.group(1)}_{link['comment_id'][0]}"
+    return ""
 
 
 class FacebookConnector(GraphConnector):
@@ -70,13 +101,13 @@ class FacebookConnector(GraphConnector):
 
     def comment_post(self, item: dict, parent: str) -> NormalizedPost:
         return NormalizedPost(
-            external_id=required_str(item, "id"),
+            external_id=_comment_id(item),
             author=_author(item),
             text=_text(item, "message"),
             created_at=parse_datetime(item.get("created_time")),
             kind="comment",
             url=optional_str(item, "permalink_url"),
-            parent_external_id=optional_str(_as_dict(item.get("parent")), "id") or parent,
+            parent_external_id=optional_str(_as_dict(item.get("parent")), "id") or _permalink_parent(item) or parent,
             thread_external_id=parent,
             metrics=self.metrics(item),
         )

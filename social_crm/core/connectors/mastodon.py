@@ -2,12 +2,14 @@
 
 Streams:
 
-- ``mentions``: mention notifications.
+- ``mentions``: mention notifications (each checked for its type: an instance
+  that ignores ``types[]`` sends favourites, boosts and follows too).
 - ``search``: status search; a query starting with ``#`` reads that hashtag's timeline.
 - ``comments``: replies (context descendants) to the statuses whose ids the
   query lists (separated by spaces or commas), or, with an empty query, to
   the account's 20 most recent statuses.
-- ``messages``: direct conversations (their latest status).
+- ``messages``: direct conversations: their latest status, and the earlier
+  messages read through that status's ``/context``.
 
 Paging follows the ``Link`` header (``max_id`` older, ``min_id`` newer); ids are
 opaque strings.  A first run pages older from the newest item (up to the
@@ -21,12 +23,13 @@ OAuth: the administrator registers the app on the instance and enters its
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..errors import AuthError, ConnectorError, NotFound, PayloadError, RateLimited, TransientError
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import (
@@ -104,6 +107,8 @@ class MastodonConnector(OAuth2Connector):
             raise TransientError(f"Mastodon: HTTP {status}")
         if status == 403:
             raise AuthError(f"Mastodon: {message}")
+        if status == 404:
+            raise NotFound(f"Mastodon: HTTP 404: {message}")
         raise ConnectorError(f"Mastodon: HTTP {status}: {message}")
 
     # -- reading -----------------------------------------------------------
@@ -139,6 +144,8 @@ class MastodonConnector(OAuth2Connector):
                 page.posts.append(self._post(status, kind, thread=_conversation_id(item, stream)))
             except PayloadError as error:
                 page.skipped.append(SkippedItem(str(error), _item_id(item)))
+        if stream.kind == "messages":
+            self._read_earlier_messages(items, page)
         older, newer = _link_ids(response, items)
         if "min_id" in params:  # polling forward: continue from the newest id of this page
             state["newest"] = newer or state["newest"]
@@ -160,7 +167,7 @@ class MastodonConnector(OAuth2Connector):
                 "/api/v1/notifications",
                 {"types[]": "mention"},
                 _as_list,
-                lambda item: _required_object(item, "status"),
+                _mentioning_status,
                 "mention",
             )
         if stream.kind == "messages":
@@ -184,33 +191,75 @@ class MastodonConnector(OAuth2Connector):
             "post",
         )
 
+    def _read_earlier_messages(self, conversations: list, page: Page) -> None:
+        """Add the earlier messages of each conversation of ``page``: the direct
+        statuses of its latest status's context.  A conversation whose latest
+        status is gone (404) keeps what the listing gave, and says so."""
+        for conversation in conversations:
+            last = conversation.get("last_status") if isinstance(conversation, dict) else None
+            if not isinstance(last, dict) or not _item_id(last):
+                continue
+            try:
+                context = self.authorized("GET", f"/api/v1/statuses/{quote(_item_id(last), safe='')}/context").json()
+            except NotFound:
+                reason = "earlier messages unreadable: the latest status is gone"
+                page.skipped.append(SkippedItem(reason, _item_id(last)))
+                continue
+            earlier = _as_list(context.get("ancestors") if isinstance(context, dict) else None)
+            later = _as_list(context.get("descendants") if isinstance(context, dict) else None)
+            for status in earlier + later:
+                if optional_str(status, "visibility") != "direct":
+                    page.skipped.append(
+                        SkippedItem("a public status the conversation replies to, not a message", _item_id(status))
+                    )
+                    continue
+                try:
+                    page.posts.append(self._post(_status(status), "message", thread=_item_id(conversation)))
+                except PayloadError as error:
+                    page.skipped.append(SkippedItem(str(error), _item_id(status)))
+
     def _fetch_replies(self, stream: StreamSpec, state: dict) -> Page:
-        """Replies to one parent status per page; the newest reply id per parent marks what is new."""
+        """Replies to one parent status per page; the newest reply id per parent
+        marks what is new, the latest ``edited_at`` per parent which known
+        replies were edited since (they are read again, as edits)."""
         parents = state.get("parents") or self._reply_parents(stream)
         seen: dict[str, str] = state.get("seen", {})
+        edited: dict[str, str] = state.get("edited", {})
         page = Page()
         if not parents:
-            page.cursor = dump_cursor({"seen": seen})
+            page.cursor = dump_cursor({"seen": seen, "edited": edited})
             return page
         parent_id, rest = parents[0], parents[1:]
-        context = self.authorized("GET", f"/api/v1/statuses/{quote(parent_id, safe='')}/context").json()
+        try:
+            context = self.authorized("GET", f"/api/v1/statuses/{quote(parent_id, safe='')}/context").json()
+        except NotFound:  # a deleted parent: the other parents are still read
+            page.skipped.append(SkippedItem("the status whose replies are read is gone (HTTP 404)", parent_id))
+            seen.pop(parent_id, None)
+            edited.pop(parent_id, None)
+            page.has_more = bool(rest)
+            page.cursor = dump_cursor({"parents": rest, "seen": seen, "edited": edited})
+            return page
         descendants = _as_list(context.get("descendants") if isinstance(context, dict) else None)
         newest = seen.get(parent_id, "")
+        last_edit = edited.get(parent_id, "")
         for item in descendants:
             try:
                 post = self._post(_status(item), "comment", thread=parent_id)
             except PayloadError as error:
                 page.skipped.append(SkippedItem(str(error), _item_id(item)))
                 continue
-            if _id_order(post.external_id) > _id_order(seen.get(parent_id, "")):
+            edit = post.edited_at.isoformat() if post.edited_at else ""
+            if _id_order(post.external_id) > _id_order(seen.get(parent_id, "")) or edit > edited.get(parent_id, ""):
                 page.posts.append(post)
                 newest = max(newest, post.external_id, key=_id_order)
+            last_edit = max(last_edit, edit)
         page.posts.sort(key=lambda post: _id_order(post.external_id), reverse=True)
         if stream.backfill_limit and parent_id not in seen:
             page.posts = page.posts[: stream.backfill_limit]
         seen[parent_id] = newest
+        edited[parent_id] = last_edit
         page.has_more = bool(rest)
-        page.cursor = dump_cursor({"parents": rest, "seen": seen})
+        page.cursor = dump_cursor({"parents": rest, "seen": seen, "edited": edited})
         return page
 
     def _reply_parents(self, stream: StreamSpec) -> list[str]:
@@ -274,7 +323,9 @@ class MastodonConnector(OAuth2Connector):
         if status.get("reblog"):
             raise PayloadError("a boost, not a status of its own")
         account = _required_object(status, "account")
-        text = html_to_text(optional_str(status, "content"))
+        # a quote post's content starts with a fallback paragraph for older
+        # clients (``RE: <link>``) the author did not write
+        text = html_to_text(QUOTE_FALLBACK.sub("", optional_str(status, "content")))
         warning = optional_str(status, "spoiler_text")
         if warning:  # a content warning is part of what the author wrote
             text = clean_text(f"{warning}\n\n{text}" if text else warning)
@@ -301,8 +352,20 @@ class MastodonConnector(OAuth2Connector):
                 likes=optional_int(status, "favourites_count"),
                 replies=optional_int(status, "replies_count"),
                 reposts=optional_int(status, "reblogs_count"),
+                quotes=optional_int(status, "quotes_count"),
             ),
         )
+
+
+QUOTE_FALLBACK = re.compile(r"<p\b[^>]*\bclass=\"[^\"]*\bquote-inline\b[^\"]*\"[^>]*>.*?</p>", re.S)
+
+
+def _mentioning_status(notification) -> dict:
+    """The status of a mention notification; any other type is no mention."""
+    kind = optional_str(notification, "type")
+    if kind != "mention":
+        raise PayloadError(f"a {kind or 'untyped'} notification, not a mention")
+    return _required_object(notification, "status")
 
 
 def _error_message(response: requests.Response) -> str:

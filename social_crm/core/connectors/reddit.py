@@ -4,6 +4,11 @@ Streams: ``mentions`` (username mentions), ``comments`` (replies to our
 comments, then to our posts: ``/message/comments`` and ``/message/selfreply``),
 ``messages`` (private messages) and ``search`` (``/search?sort=new``).
 
+Inbox comments carry ``context`` (``/r/<sub>/comments/<post>/<slug>/<id>/?context=3``)
+instead of ``permalink`` and ``link_id``: the URL and the thread come from it.
+A private message lists its conversation's later messages under ``replies``;
+the conversation is one thread, named by its first message.
+
 OAuth: :meth:`authorization_url` asks for a permanent grant; the token comes
 from ``www.reddit.com/api/v1/access_token`` with Basic auth and is refreshed
 (same Basic auth) shortly before ``expires_at``.  The token endpoints live on
@@ -133,13 +138,22 @@ class RedditConnector(OAuth2Connector):
         page = Page(rate_limit=self.last_rate_limit)
         entries = []
         for child in children:
-            try:
-                post = _post(child, KINDS[stream.kind])
-            except PayloadError as error:
-                page.skipped.append(SkippedItem(str(error), optional_str(_data(child), "name")))
-                continue
-            entries.append((post.external_id, post.created_at, post))
-        page.posts, more_in_box = walk_newest_first(box_state, entries, after, stream.backfill_limit)
+            # a private message comes with its conversation's later messages
+            # nested under ``replies``, and the listing is ordered by the
+            # conversation's latest message: an entry is a whole conversation,
+            # placed by its latest message, so a new reply to an old
+            # conversation is met before the stop condition
+            conversation = []
+            for item in [child, *_nested_replies(child)]:
+                try:
+                    conversation.append(_post(item, KINDS[stream.kind]))
+                except PayloadError as error:
+                    page.skipped.append(SkippedItem(str(error), optional_str(_data(item), "name")))
+            if conversation:
+                latest = max(conversation, key=lambda post: (post.created_at, post.external_id))
+                entries.append((latest.external_id, latest.created_at, conversation))
+        conversations, more_in_box = walk_newest_first(box_state, entries, after, stream.backfill_limit)
+        page.posts = [post for conversation in conversations for post in conversation]
         # the next box, then back to the first one for the next poll
         next_box = box_index if more_in_box else box_index + 1
         page.has_more = next_box < len(boxes)
@@ -198,38 +212,77 @@ def _data(child) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _nested_replies(child) -> list:
+    """The later messages of a conversation, nested under ``replies`` as a
+    Listing (``""`` when there are none)."""
+    replies = _data(child).get("replies")
+    if not isinstance(replies, dict):
+        return []
+    nested = _data(replies).get("children")
+    return [item for item in nested if isinstance(item, dict)] if isinstance(nested, list) else []
+
+
+#: ``context`` of an inbox comment: ``/r/<sub>/comments/<post>/<slug>/<comment>/?context=3``
+CONTEXT = re.compile(r"^(/r/[^/]+/comments/([a-z0-9]+)/[^/?]*/[a-z0-9]+/?)")
+
+
 def _post(child, kind: str) -> NormalizedPost:
     if not isinstance(child, dict) or child.get("kind") not in ("t1", "t3", "t4"):
         raise PayloadError(
             f"not a comment, post or message: {str(child.get('kind') if isinstance(child, dict) else child)[:20]}"
         )
     data = _data(child)
-    if child["kind"] == "t3":
+    thing = child["kind"]
+    if thing == "t3":
         title, body = optional_str(data, "title"), optional_str(data, "selftext")
         text = f"{title}\n\n{body}" if body else title
     else:
         text = optional_str(data, "body")
-    author_name = required_str(data, "author")
-    deleted = author_name in DELETED_MARKERS or text.strip() in DELETED_MARKERS
+    author = _author(data, thing)
+    deleted = author.handle in DELETED_MARKERS or text.strip() in DELETED_MARKERS
     edited = data.get("edited")
+    name = required_str(data, "name")
+    # inbox comments carry ``context`` instead of ``permalink`` and ``link_id``
     permalink = optional_str(data, "permalink")
+    context = CONTEXT.match(optional_str(data, "context"))
+    if not permalink and context:
+        permalink = context.group(1)
+    if thing == "t4":
+        # the first message of a conversation names no first message: it is the first
+        thread = optional_str(data, "first_message_name") or name
+    else:
+        thread = optional_str(data, "link_id") or (f"t3_{context.group(2)}" if context else "")
     return NormalizedPost(
-        external_id=required_str(data, "name"),
-        author=Author(
-            external_id=optional_str(data, "author_fullname") or author_name,
-            handle=author_name,
-            url="" if author_name in DELETED_MARKERS else f"{WWW}/user/{author_name}",
-        ),
+        external_id=name,
+        author=author,
         text=clean_text(text),
         created_at=parse_datetime(data.get("created_utc")),
         kind=kind,
         url=f"{WWW}{permalink}" if permalink.startswith("/") else permalink,
         parent_external_id=optional_str(data, "parent_id"),
-        thread_external_id=optional_str(data, "link_id") or optional_str(data, "first_message_name"),
+        thread_external_id=thread,
         # ``edited`` is false or the epoch of the last edit
         edited_at=parse_datetime(edited) if isinstance(edited, (int, float)) and not isinstance(edited, bool) else None,
         deleted=deleted,
-        metrics=Metrics(likes=optional_int(data, "score"), replies=optional_int(data, "num_comments")),
+        # ``num_comments`` of a comment or message in the inbox is its post's count, not its own
+        metrics=Metrics(
+            likes=optional_int(data, "score"), replies=optional_int(data, "num_comments") if thing == "t3" else 0
+        ),
+    )
+
+
+def _author(data: dict, thing: str) -> Author:
+    """The author; a message its moderators sent as the subreddit has no
+    ``author``: the subreddit is its author."""
+    name = optional_str(data, "author")
+    if not name and thing == "t4" and optional_str(data, "subreddit"):
+        subreddit = optional_str(data, "subreddit_name_prefixed") or f"r/{optional_str(data, 'subreddit')}"
+        return Author(external_id=subreddit, handle=subreddit, url=f"{WWW}/{subreddit}")
+    name = required_str(data, "author")
+    return Author(
+        external_id=optional_str(data, "author_fullname") or name,
+        handle=name,
+        url="" if name in DELETED_MARKERS else f"{WWW}/user/{name}",
     )
 
 

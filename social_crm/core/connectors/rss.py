@@ -8,9 +8,12 @@ redirect (301/308) is followed and the new URL kept in the cursor and in
 means the feed is gone for good (a :class:`ConnectorError` saying so);
 429/503 with ``Retry-After`` raise :class:`RateLimited`.
 
-Entries are identified by ``id``/``guid``, else their link.  The cursor keeps
-the ids of the feed's current entries with their ``updated`` time: a new id is
-a new post, a changed ``updated`` an edit (``edited_at``).  A malformed
+Entries are identified by ``id``/``guid``, else their link, else (old RSS
+and RDF items often have neither) a hash of the feed URL, title and text.
+The cursor keeps the ids of the feed's current entries with their
+``updated`` time: a new id is a new post, a changed ``updated`` an edit
+(``edited_at``).  An entry without any date (RSS 1.0/RDF items carry none)
+is dated when first seen, and its text's hash stands for its version.  A malformed
 ("bozo") feed is read as far as feedparser can; unreadable entries are
 skipped with a reason.  RFC 5005 archive paging is not followed.
 """
@@ -18,6 +21,8 @@ skipped with a reason.  RFC 5005 archive paging is not followed.
 from __future__ import annotations
 
 import calendar
+import hashlib
+from dataclasses import replace
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
@@ -85,17 +90,19 @@ class RssConnector(Connector):
         previous: dict[str, str] = state.get("seen", {})
         seen: dict[str, str] = {}
         posts = []
+        first_seen = datetime.now(timezone.utc)
         for entry in feed.entries:
             try:
-                post = self._post(entry, feed.feed, state["url"])
+                post, version = self._post(entry, feed.feed, state["url"], first_seen)
             except PayloadError as error:
                 page.skipped.append(SkippedItem(str(error), _entry_id(entry)))
                 continue
             if post.external_id in seen:
                 page.skipped.append(SkippedItem("the feed repeats this entry", post.external_id))
                 continue
-            version = (post.edited_at or post.created_at).isoformat()
             if previous.get(post.external_id) != version:
+                if post.external_id in previous and version.startswith("text:"):
+                    post = replace(post, edited_at=first_seen)  # an undated entry's text changed
                 posts.append(post)
             seen[post.external_id] = version
         posts.sort(key=lambda post: post.created_at, reverse=True)
@@ -117,27 +124,31 @@ class RssConnector(Connector):
                 self.moved_to = url
         raise ConnectorError(f"RSS: more than {MAX_REDIRECTS} redirects")
 
-    def _post(self, entry, feed, feed_url: str) -> NormalizedPost:
-        external_id = _entry_id(entry)
-        if not external_id:
-            raise PayloadError("entry without id, guid or link")
-        published = _entry_time(entry, "published")
-        updated = _entry_time(entry, "updated")
-        created_at = published or updated
-        if created_at is None:
-            raise PayloadError("entry without a date")
+    def _post(self, entry, feed, feed_url: str, first_seen: datetime) -> tuple[NormalizedPost, str]:
+        """The entry's post and its version (its date, or its text's hash if undated)."""
         title = clean_text(entry.get("title", ""))
         body = _entry_body(entry)
+        text = clean_text(f"{title}\n\n{body}" if title and body else title or body)
+        digest = hashlib.sha256(f"{feed_url}\n{text}".encode()).hexdigest()[:32]
+        external_id = _entry_id(entry) or (f"sha256:{digest}" if text.strip() else "")
+        if not external_id:
+            raise PayloadError("entry without id, link, title or text")
+        published = _entry_time(entry, "published")
+        updated = _entry_time(entry, "updated")
+        edited_at = updated if published and updated and updated > published else None
+        created_at = published or updated or first_seen
+        version = (edited_at or created_at).isoformat() if published or updated else f"text:{digest}"
         author_name = entry.get("author") or feed.get("title") or feed_url
-        return NormalizedPost(
+        post = NormalizedPost(
             external_id=external_id,
             author=Author(external_id=author_name, handle=author_name, url=feed.get("link", "")),
-            text=clean_text(f"{title}\n\n{body}" if title and body else title or body),
+            text=text,
             created_at=created_at,
             url=entry.get("link", ""),
             language_hint=entry.get("language") or feed.get("language", ""),
-            edited_at=updated if published and updated and updated > published else None,
+            edited_at=edited_at,
         )
+        return post, version
 
 
 def _entry_id(entry) -> str:

@@ -205,15 +205,25 @@ class TelegramConnector(Connector):
         chat_id = required_str(chat, "id")
         message_id = required_str(message, "message_id")
         text = message.get("text") if message.get("text") is not None else message.get("caption")
-        if not isinstance(text, str):
-            raise PayloadError("message has no text (sticker, media without caption, service message)")
-        sender = next((message[key] for key in ("from", "sender_chat") if isinstance(message.get(key), dict)), chat)
+        media = _media_description(message)
+        if not isinstance(text, str) and not media:
+            raise PayloadError("message has no text and no media (a service message, dice or poll)")
+        # a photo or voice message is what the person sent: it is described, with its caption
+        text = "\n".join(part for part in (media, text if isinstance(text, str) else "") if part)
+        # ``sender_chat`` first: an anonymous group admin or a linked channel
+        # writes as that chat, and ``from`` is then a placeholder
+        # (GroupAnonymousBot, "Telegram")
+        sender = next((message[key] for key in ("sender_chat", "from") if isinstance(message.get(key), dict)), chat)
         username = optional_str(sender, "username")
         display_name = " ".join(
             part for part in (optional_str(sender, "first_name"), optional_str(sender, "last_name")) if part
         ) or optional_str(sender, "title")
         reply_to = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else {}
-        chat_username = optional_str(chat, "username")
+        topic = optional_str(message, "message_thread_id") if message.get("is_topic_message") else ""
+        if reply_to.get("message_id") and not (topic and str(reply_to["message_id"]) == topic):
+            parent = f"{chat_id}:{reply_to['message_id']}"
+        else:  # a topic's messages all "reply" to the topic's first message: that is its thread
+            parent = ""
         return NormalizedPost(
             external_id=f"{chat_id}:{message_id}",
             author=Author(
@@ -225,9 +235,9 @@ class TelegramConnector(Connector):
             text=clean_text(text),
             created_at=parse_datetime(message.get("date")),
             kind="message",
-            url=f"https://t.me/{chat_username}/{message_id}" if chat_username else "",
-            parent_external_id=f"{chat_id}:{reply_to['message_id']}" if reply_to.get("message_id") else "",
-            thread_external_id=chat_id,
+            url=_message_url(chat, chat_id, message_id),
+            parent_external_id=parent,
+            thread_external_id=f"{chat_id}:{topic}" if topic else chat_id,
             language_hint=optional_str(sender, "language_code"),
             edited_at=parse_datetime(message["edit_date"]) if message.get("edit_date") else None,
         )
@@ -255,11 +265,44 @@ class TelegramConnector(Connector):
         given = next((value for name, value in request.headers.items() if name.lower() == _HOOK_AUTH_HEADER), "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected("Telegram: missing or wrong secret token")
+        update = webhook_json(body)
         try:
-            return [self._update_post(webhook_json(body))]
+            return [self._update_post(update)]
         except PayloadError as error:
             _logger.info("Telegram webhook: update skipped: %s", error)
+            self.webhook_skipped.append(SkippedItem(str(error), optional_str(update, "update_id")))
             return []
+
+
+#: media a person may send instead of (or with) words, as the Bot API names them
+_MEDIA = ("photo", "video", "video_note", "voice", "audio", "document", "animation", "sticker", "location", "contact")
+
+
+def _media_description(message: dict) -> str:
+    """``[photo]``, ``[document: invoice.pdf]``, ``[sticker 👍]``, ``[voice 0:07]`` …"""
+    kind = next((key for key in _MEDIA if message.get(key)), "")
+    if not kind:
+        return ""
+    media = message[kind] if isinstance(message[kind], dict) else {}
+    detail = optional_str(media, "file_name") or optional_str(media, "emoji") or optional_str(media, "phone_number")
+    duration = optional_int(media, "duration")
+    if not detail and duration:
+        detail = f"{duration // 60}:{duration % 60:02d}"
+    if kind == "location":
+        detail = f"{media.get('latitude')}, {media.get('longitude')}"
+    return f"[{kind.replace('_', ' ')} {detail}]".replace(" ]", "]") if detail else f"[{kind.replace('_', ' ')}]"
+
+
+def _message_url(chat: dict, chat_id: str, message_id: str) -> str:
+    """The t.me link of a message: public supergroups and channels by their
+    username, private ones (ids ``-100…``) by ``t.me/c/`` for their members;
+    private chats and basic groups have no message links."""
+    if optional_str(chat, "type") not in ("supergroup", "channel"):
+        return ""
+    username = optional_str(chat, "username")
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    return f"https://t.me/c/{chat_id[4:]}/{message_id}" if chat_id.startswith("-100") else ""
 
 
 CONNECTOR = TelegramConnector

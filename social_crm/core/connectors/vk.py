@@ -191,6 +191,7 @@ class VKConnector(Connector):
             url=f"https://vk.com/wall{owner_id}_{post_id}",
             thread_external_id=f"{owner_id}_{post_id}",
             edited_at=parse_datetime(item["edited"]) if item.get("edited") else None,
+            deleted=item.get("is_deleted") is True,
             metrics=Metrics(likes=_count(item, "likes"), replies=_count(item, "comments"),
                             reposts=_count(item, "reposts"), views=_count(item, "views")),
         )
@@ -211,6 +212,8 @@ class VKConnector(Connector):
             url=f"https://vk.com/wall{thread}?reply={comment_id}",
             parent_external_id=f"{thread}_{parent}" if isinstance(parent, int) and parent else thread,
             thread_external_id=thread,
+            # a deleted comment stays in the listing (its thread hangs on it), flagged
+            deleted=item.get("deleted") is True,
             metrics=Metrics(likes=_count(item, "likes")),
         )
 
@@ -454,7 +457,11 @@ class VKConnector(Connector):
             post = self._callback_post(optional_str(event, "type"), _as_dict(event.get("object")))
         except PayloadError as error:
             _logger.info("VK callback: event %s skipped: %s", optional_str(event, "event_id"), error)
+            self.webhook_skipped.append(SkippedItem(str(error), optional_str(event, "event_id")))
             return []
+        if post is None:
+            reason = f"a {optional_str(event, 'type') or 'typeless'} event, not a post"
+            self.webhook_skipped.append(SkippedItem(reason, optional_str(event, "event_id")))
         return [post] if post else []
 
     def _callback_post(self, kind: str, item: dict) -> NormalizedPost | None:
@@ -467,7 +474,11 @@ class VKConnector(Connector):
             return post
         if kind == "wall_reply_delete":
             owner_id, post_id, comment_id = _int(item, "owner_id"), _int(item, "post_id"), _int(item, "id")
-            deleter = item.get("deleter_id") if isinstance(item.get("deleter_id"), int) else owner_id
+            # the official schema names the deleter ``user_id``, the documentation ``deleter_id``
+            deleter = next(
+                (item[key] for key in ("deleter_id", "user_id") if isinstance(item.get(key), int) and item[key]),
+                owner_id,
+            )
             return NormalizedPost(external_id=f"{owner_id}_{post_id}_{comment_id}", author=authors.get(deleter),
                                   text="", created_at=datetime.now(timezone.utc), kind="comment",
                                   thread_external_id=f"{owner_id}_{post_id}", deleted=True)

@@ -9,6 +9,11 @@ Streams
     ``messages``  ``GET /2/dm_events`` (no ``since_id``: a run stops at the newest event of the
                   previous run).
 
+Reposts: a retweet is the retweeter's post with a cut ``RT @user: …`` text;
+the original (``referenced_tweets`` type ``retweeted``, expanded into
+``includes.tweets``) is stored instead, with its own author and full text; a
+retweet whose original is not in the answer is a counted skip.
+
 Edits: X gives every version of an edited post a new id and lists the chain,
 oldest first, in ``edit_history_tweet_ids``.  The *first* id of the chain is
 the post's stable ``external_id``, so an edit updates the stored post instead
@@ -63,6 +68,8 @@ _TWEET_FIELDS = (
     "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,public_metrics,"
     "edit_history_tweet_ids,note_tweet,lang"
 )
+#: the originals of retweets and their authors come in ``includes``
+_TWEET_EXPANSIONS = "author_id,referenced_tweets.id,referenced_tweets.id.author_id"
 _USER_FIELDS = "username,name,profile_image_url,public_metrics,verified,description,url"
 _DM_FIELDS = "id,text,event_type,created_at,sender_id,dm_conversation_id"
 #: X's epoch of snowflake ids, in milliseconds
@@ -225,7 +232,7 @@ class XConnector(OAuth2Connector):
                  "user.fields": _USER_FIELDS},
                 min_results=1, since_supported=False,
             )
-        params = {"tweet.fields": _TWEET_FIELDS, "expansions": "author_id", "user.fields": _USER_FIELDS}
+        params = {"tweet.fields": _TWEET_FIELDS, "expansions": _TWEET_EXPANSIONS, "user.fields": _USER_FIELDS}
         if stream.kind == "mentions":
             return self._read(stream, state, f"/2/users/{self._own_id()}/mentions", "pagination_token", "mention",
                               params, min_results=5)
@@ -272,11 +279,15 @@ class XConnector(OAuth2Connector):
             raise PayloadError(f"X: {path} returned no JSON object")
         items = body.get("data") or []
         users = self._users(body)
+        originals = self._included_tweets(body)
         entries, skipped = [], []
         for item in items if isinstance(items, list) else []:
             try:
-                post = self._dm_post(item, users) if kind == "message" else self._tweet_post(item, users, kind)
                 version_id = required_str(item, "id")
+                if kind == "message":
+                    post = self._dm_post(item, users)
+                else:
+                    post = self._tweet_post(self._original(item, originals), users, kind)
             except PayloadError as error:
                 skipped.append(SkippedItem(str(error), optional_str(item, "id")))
                 continue
@@ -287,6 +298,29 @@ class XConnector(OAuth2Connector):
             state.pop("query", None)
         return Page(posts=posts, cursor=dump_cursor(state), has_more=more, skipped=skipped,
                     rate_limit=self.last_rate_limit)
+
+    @staticmethod
+    def _included_tweets(body: dict) -> dict[str, dict]:
+        includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+        tweets = includes.get("tweets") if isinstance(includes.get("tweets"), list) else []
+        return {str(tweet["id"]): tweet for tweet in tweets if isinstance(tweet, dict) and tweet.get("id")}
+
+    @staticmethod
+    def _original(tweet: dict, originals: dict[str, dict]) -> dict:
+        """The tweet itself, or for a retweet the retweeted original."""
+        references = tweet.get("referenced_tweets")
+        if isinstance(references, list):
+            retweeted = next((optional_str(ref, "id") for ref in references
+                              if isinstance(ref, dict) and ref.get("type") == "retweeted"), "")
+            if not retweeted:
+                return tweet
+            if retweeted not in originals:
+                raise PayloadError("a retweet whose original is not in the answer")
+            return originals[retweeted]
+        if isinstance(tweet.get("text"), str) and tweet["text"].startswith("RT @"):
+            # asked without referenced_tweets: X's retweet text is "RT @user: " and the original, cut
+            raise PayloadError("a retweet (RT @…) whose original is not in the answer")
+        return tweet
 
     @staticmethod
     def _users(body: dict) -> dict[str, dict]:
@@ -314,7 +348,8 @@ class XConnector(OAuth2Connector):
         version_id = required_str(tweet, "id")
         history = tweet.get("edit_history_tweet_ids")
         stable_id = str(history[0]) if isinstance(history, list) and history and history[0] else version_id
-        version_time = parse_datetime(tweet.get("created_at"))
+        # asked without created_at, the id still tells when (a snowflake)
+        version_time = parse_datetime(tweet["created_at"]) if tweet.get("created_at") else _snowflake_time(version_id)
         note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else {}
         text = _text(note.get("text") if isinstance(note.get("text"), str) else tweet.get("text"))
         author_id = required_str(tweet, "author_id")
@@ -345,6 +380,9 @@ class XConnector(OAuth2Connector):
 
     def _dm_post(self, event: dict, users: dict[str, dict]) -> NormalizedPost:
         """A v2 DM event."""
+        event_type = optional_str(event, "event_type")
+        if event_type and event_type != "MessageCreate":
+            raise PayloadError(f"a {event_type} event, not a message")
         sender_id = required_str(event, "sender_id")
         return NormalizedPost(
             external_id=required_str(event, "id"),
@@ -458,20 +496,25 @@ class XConnector(OAuth2Connector):
                 try:
                     post = read(event)
                 except PayloadError as error:
-                    _logger.warning("X webhook: skipped one of %s: %s", key, error)
+                    _logger.info("X webhook: skipped one of %s: %s", key, error)
+                    self.webhook_skipped.append(SkippedItem(str(error), optional_str(event, "id_str")))
                     continue
                 if post is not None:
                     posts.append(post)
         return posts
 
     def _v1_tweet(self, tweet: dict, own_id: str) -> NormalizedPost:
+        if isinstance(tweet.get("retweeted_status"), dict):  # a retweet: the original, whole
+            tweet = tweet["retweeted_status"]
         version_id = required_str(tweet, "id_str")
         edit_history = tweet.get("edit_history") if isinstance(tweet.get("edit_history"), dict) else {}
         stable_id = optional_str(edit_history, "initial_tweet_id") or version_id
         user = tweet.get("user") if isinstance(tweet.get("user"), dict) else {}
         author = self._author(required_str(user, "id_str"), user)
         extended = tweet.get("extended_tweet") if isinstance(tweet.get("extended_tweet"), dict) else {}
-        text = _text(extended.get("full_text") if isinstance(extended.get("full_text"), str) else tweet.get("text"))
+        # ``extended_tweet.full_text`` in webhooks, ``full_text`` in tweet_mode=extended answers
+        full_text = extended.get("full_text") if isinstance(extended.get("full_text"), str) else tweet.get("full_text")
+        text = _text(full_text if isinstance(full_text, str) else tweet.get("text"))
         version_time = parse_datetime(tweet.get("timestamp_ms") or tweet.get("created_at"))
         parent = optional_str(tweet, "in_reply_to_status_id_str")
         mentions = (tweet.get("entities") or {}).get("user_mentions") if isinstance(tweet.get("entities"), dict) else []

@@ -170,13 +170,21 @@ class YouTubeConnector(OAuth2Connector):
         replies = (thread.get("replies") or {}).get("comments") if isinstance(thread.get("replies"), dict) else None
         replies = replies if isinstance(replies, list) else []
         if optional_int(snippet, "totalReplyCount") > len(replies):
-            replies = self._all_replies(thread_id)
+            # the thread carries a few replies; the rest come from comments.list, which
+            # may lag behind: the carried ones are kept whatever it answers
+            fetched = self._all_replies(thread_id)
+            known = {optional_str(reply, "id") for reply in fetched}
+            replies = fetched + [reply for reply in replies if optional_str(reply, "id") not in known]
         posts = [top]
         for reply in replies:
             try:
                 posts.append(_comment(reply, thread_id, video_id))
             except PayloadError as error:
                 skipped.append(SkippedItem(str(error), optional_str(reply, "id")))
+        # replies held for review or removed still count in totalReplyCount
+        missing = optional_int(snippet, "totalReplyCount") - len(replies)
+        skipped += [SkippedItem("a reply the thread counts is not readable (held for review or removed)", thread_id)
+                    ] * max(missing, 0)
         return posts
 
     def _all_replies(self, thread_id: str) -> list:
