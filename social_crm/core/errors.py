@@ -35,7 +35,3 @@ class PayloadError(ConnectorError):
 
 class WebhookRejected(ConnectorError):
     """A webhook request is not authentic (bad or missing signature) or too large."""
-
-
-class NotFound(ConnectorError):
-    """The network has no such object (HTTP 404): deleted, or never there."""
