@@ -37,6 +37,7 @@
         "views/res_config_settings_views.xml",
         "views/social_crm_segment_views.xml",
         "data/social_crm_listening_data.xml",
+        "views/social_crm_listening_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
     ],

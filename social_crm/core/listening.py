@@ -104,7 +104,8 @@ def evaluate(
     ``mean + k * std`` of the baseline's windows of the same length (the
     standard deviation is taken at least as the square root of the mean, the
     noise of counts); its negative share is a spike above ``mean + k * std`` of
-    the baseline windows' shares.  Neither counts below ``settings.min_volume``.
+    the baseline windows' shares.  Neither counts below ``settings.min_volume``
+    posts, nor before half of the baseline windows have posts.
     """
     window_end = floor_hour(window_end)
     window = settings.window_hours * HOUR
@@ -128,7 +129,8 @@ def evaluate(
     baseline_share, share_std = _mean_std([bad / total for total, bad in baseline if total])
     share_threshold = baseline_share + settings.k * max(share_std, settings.min_share_std)
     share = negative / volume if volume else 0.0
-    enough = volume >= settings.min_volume
+    # a topic's first days are no baseline: everything would look like a spike
+    enough = volume >= settings.min_volume and 2 * sum(1 for total, _bad in baseline if total) >= periods
     hours = settings.window_hours
     return Evaluation(
         window_start=window_end - window,

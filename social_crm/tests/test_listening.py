@@ -153,3 +153,201 @@ class TestPartnerSocialFigures(SocialCrmCase):
         self.assertIn(self.partner, Partner.search(safe_eval(unhappy_filter.domain)))
         self.assertNotIn(fan, Partner.search(safe_eval(unhappy_filter.domain)))
         self.assertEqual(Partner.search(safe_eval(promoters_filter.domain)) & (fan | self.partner), fan)
+
+
+WAVE_TEXTS = [
+    "Zase žádný signál v Brně, Nordlight je hrozný!",
+    "Nordlight: v Brně nemám signál už od rána",
+    "Brak zasięgu w Brnie, Nordlight znowu nie działa",
+    "Nordlight signál v Brně nefunguje, chci zpět peníze",
+]
+CALM_TEXTS = ["Nordlight router funguje dobře", "Díky Nordlight za rychlou instalaci", "Nordlight faktura přišla"]
+
+
+@tagged("post_install", "-at_install")
+class TestListeningAlerts(SocialCrmCase):
+    """Spike detection per topic: thresholds, one alert per episode, followers told once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.now = datetime(2026, 3, 10, 12, 30)
+        cls.marketing = new_test_user(
+            cls.env, "listening_marketing", email="marketing@example.com",
+            groups="social_crm.group_social_crm_manager,sales_team.group_sale_salesman,base.group_partner_manager",
+            company_id=cls.company.id, company_ids=[cls.company.id],
+        )  # fmt: skip
+        cls.topic = (
+            cls.env["social.crm.topic"]
+            .with_user(cls.marketing)
+            .create(
+                {
+                    "name": "Nordlight",
+                    "company_id": cls.company.id,
+                    "user_id": cls.marketing.id,
+                    "alert_min_volume": 20,
+                    "keyword_ids": [(0, 0, {"keyword": "nordlight"})],
+                }
+            )
+        )
+        cls.topic.with_user(cls.marketing).message_subscribe(partner_ids=cls.marketing.partner_id.ids)
+        cls.author = cls.env["social.crm.profile"].create(
+            {"network": "demo", "external_id": "wave-author", "company_id": cls.company.id, "influence_score": 70}
+        )
+
+    def make_posts(self, start, hours, per_hour, texts, negative_every=1, account=None, prefix="p"):
+        """``per_hour`` posts an hour for ``hours`` hours from ``start``; one
+        in ``negative_every`` is negative (0: none)."""
+        account = account or self.account
+        values = []
+        for hour in range(hours):
+            for number in range(per_hour):
+                index = hour * per_hour + number
+                negative = negative_every and index % negative_every == 0
+                values.append(
+                    {
+                        "account_id": account.id,
+                        "company_id": account.company_id.id,
+                        "network": "demo",
+                        "external_id": f"{prefix}-{start:%Y%m%d%H}-{index}",
+                        "profile_id": self.author.id if account == self.account else False,
+                        "text": texts[index % len(texts)],
+                        "language": "cs",
+                        "published_date": start + timedelta(hours=hour, minutes=number),
+                        "sentiment_label": "negative" if negative else "neutral",
+                        "sentiment_score": -0.6 if negative else 0.1,
+                        "state": "processed",
+                    }
+                )
+        return self.env["social.crm.post"].create(values)
+
+    def calm_history(self, days=9):
+        # two posts every hour, one in ten negative
+        start = self.now.replace(minute=0) - timedelta(days=days)
+        return self.make_posts(start, days * 24, 2, CALM_TEXTS, negative_every=10, prefix="calm")
+
+    def wave(self, hours_ago=10, hours=8, per_hour=6):
+        start = self.now.replace(minute=0) - timedelta(hours=hours_ago)
+        return self.make_posts(start, hours, per_hour, WAVE_TEXTS, prefix=f"wave{hours_ago}")
+
+    def alerts(self):
+        return self.env["social.crm.alert"].search([("topic_id", "=", self.topic.id)])
+
+    def test_a_calm_week_raises_nothing(self):
+        self.calm_history()
+        self.assertFalse(self.topic._detect(self.now))
+        self.assertEqual(self.topic.last_check_date, self.now)
+
+    def test_a_negative_wave_opens_one_alert_with_its_drivers_and_notifies_once(self):
+        self.calm_history()
+        wave = self.wave()
+        alert = self.topic._detect(self.now)
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.signal, "crisis")
+        self.assertGreaterEqual(alert.volume, 48)
+        self.assertGreater(alert.volume, alert.volume_threshold)
+        self.assertGreater(alert.negative_share, alert.share_threshold)
+        self.assertAlmostEqual(alert.baseline_share, 0.1, places=2)
+        self.assertEqual(set(alert.post_ids.mapped("sentiment_label")), {"negative"})
+        self.assertGreaterEqual(len(alert.post_ids & wave), 8, "the driving posts are the wave's")
+        phrases = {item["phrase"] for item in alert.phrase_data}
+        self.assertTrue(phrases & {"signál", "brno", "signál brno", "brno signál"}, phrases)
+        self.assertNotIn("nordlight", phrases, "the topic's own name is in every post: it does not rise")
+        # the follower is told once: follows the alert, which has one alert message; a line on the topic; an activity
+        subtype = self.env.ref("social_crm.mt_listening_alert")
+
+        def alert_messages():
+            return (alert.message_ids | self.topic.message_ids).filtered(lambda message: message.subtype_id == subtype)
+
+        self.assertIn(self.marketing.partner_id, alert.message_partner_ids)
+        self.assertEqual(len(alert_messages()), 2)
+        self.assertIn("Nordlight", alert_messages()[-1].body)
+        self.assertEqual(alert.activity_ids.user_id, self.marketing)
+        # the wave goes on for hours: the same episode, nobody told again
+        for hours_later in (1, 2, 5):
+            self.assertFalse(self.topic._detect(self.now + timedelta(hours=hours_later)))
+        self.assertEqual(self.alerts(), alert)
+        self.assertEqual(len(alert_messages()), 2)
+        self.assertEqual(len(alert.activity_ids), 1)
+        self.assertGreater(alert.last_seen_date, alert.window_end - timedelta(hours=1))
+
+    def test_a_later_wave_after_the_cooldown_is_a_new_episode(self):
+        self.calm_history(days=20)
+        self.wave(hours_ago=24 * 10)
+        self.wave()
+        first = self.topic._detect(self.now - timedelta(days=9, hours=12))
+        second = self.topic._detect(self.now)
+        self.assertEqual((len(first), len(second)), (1, 1))
+        self.assertNotEqual(first, second)
+
+    def test_thresholds_k_and_minimum_volume(self):
+        self.calm_history()
+        self.wave(per_hour=2, hours=8)  # 16 posts in a wave: below the minimum volume of 20
+        self.topic.with_user(self.marketing).write({"alert_min_volume": 100})
+        self.assertFalse(self.topic._detect(self.now))
+        self.topic.with_user(self.marketing).write({"alert_min_volume": 20, "alert_k": 40})
+        self.assertFalse(self.topic._detect(self.now), "k = 40: nothing is that far above the week")
+        self.topic.with_user(self.marketing).write({"alert_k": 3})
+        self.assertEqual(self.topic._detect(self.now).signal, "negative", "a share spike, the volume is usual")
+
+    def test_backtest_lists_the_alert_it_would_have_raised_and_stores_nothing(self):
+        self.calm_history(days=20)
+        self.wave(hours_ago=24 * 10)
+        self.patch(type(self.env["social.crm.topic"]), "_backtest_now", lambda topic: self.now)
+        found = self.topic.with_user(self.marketing).backtest(days=15)
+        self.assertEqual(len(found), 1)
+        self.assertIn("crisis", found[0]["signals"])
+        self.assertGreaterEqual(found[0]["volume"], 48)
+        self.assertFalse(self.alerts())
+        self.topic.with_user(self.marketing).action_backtest()
+        self.assertIn("90 days: 1 alerts", self.topic.message_ids[0].body)
+
+    def test_topics_see_the_posts_of_their_company_only(self):
+        company_b = self.env["res.company"].create({"name": "Listening B"})
+        account_b = self.env["social.crm.account"].create({"name": "B", "network": "demo", "company_id": company_b.id})
+        self.calm_history()
+        self.wave()
+        topic_b = self.env["social.crm.topic"].create(
+            {"name": "Nordlight B", "company_id": company_b.id, "keyword_ids": [(0, 0, {"keyword": "nordlight"})]}
+        )
+        def volume(topic):
+            hourly = topic._hourly_counts(self.now - timedelta(days=1), self.now)[topic.id]
+            return sum(total for total, _negative in hourly.values())
+
+        self.assertEqual(volume(topic_b), 0)
+        volume_a = volume(self.topic)
+        self.make_posts(self.now.replace(minute=0) - timedelta(hours=3), 3, 10, WAVE_TEXTS, account=account_b)
+        self.assertEqual(volume(topic_b), 30)
+        self.assertEqual(volume(self.topic), volume_a)
+        alert_a = self.topic._detect(self.now)
+        self.assertTrue(alert_a)
+        user_b = new_test_user(
+            self.env, "listening_b", groups="social_crm.group_social_crm_user",
+            company_id=company_b.id, company_ids=[company_b.id],
+        )  # fmt: skip
+        self.assertFalse(self.env["social.crm.alert"].with_user(user_b).search([("id", "=", alert_a.id)]))
+        topic_posts = self.env["social.crm.topic.post"].with_user(user_b).search([])
+        self.assertEqual(set(topic_posts.mapped("company_id").ids), {company_b.id})
+
+    def test_a_marketing_user_acknowledges_and_turns_an_influencer_into_a_lead(self):
+        self.calm_history(days=2)
+        agent = new_test_user(
+            self.env, "listening_user", groups="social_crm.group_social_crm_user,sales_team.group_sale_salesman",
+            company_id=self.company.id, company_ids=[self.company.id],
+        )  # fmt: skip
+        self.wave()
+        alert = self.topic._detect(self.now) or self.env["social.crm.alert"].create(
+            {"topic_id": self.topic.id, "signal": "volume", "window_start": self.now}
+        )
+        alert.with_user(agent).action_acknowledge()
+        self.assertEqual(alert.state, "acknowledged")
+        authors = self.env["social.crm.topic.author"].with_user(agent).search([("topic_id", "=", self.topic.id)])
+        self.assertEqual(authors.profile_id, self.author)
+        self.assertFalse(authors.is_customer)
+        action = authors.with_user(agent).action_create_lead()
+        lead = self.env["crm.lead"].browse(action["res_id"])
+        self.assertIn("Nordlight", lead.name)
+        self.assertIn("Nordlight", lead.description)
+        action = authors.with_user(self.marketing).action_create_partner()
+        self.assertEqual(self.author.partner_id.id, action["res_id"])
+        self.assertEqual(self.author.partner_id.social_post_count, len(self.author.post_ids))

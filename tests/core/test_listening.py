@@ -64,9 +64,16 @@ def test_a_negative_share_spike_fires_without_more_posts():
 
 
 def test_below_the_minimum_volume_nothing_fires():
-    hourly = {END - HOUR: (15, 15)}
+    hourly = calm_week(END - timedelta(days=8), END - timedelta(days=1), per_hour=0)
+    hourly.update({END - timedelta(days=day, hours=1): (1, 0) for day in range(2, 9)})
+    hourly[END - HOUR] = (15, 15)
     assert not evaluate(hourly, END, SETTINGS).triggered
     assert evaluate(hourly, END, DetectorSettings(min_volume=10)).triggered
+
+
+def test_without_history_nothing_fires():
+    hourly = {END - HOUR: (50, 50)}
+    assert not evaluate(hourly, END, SETTINGS).triggered
 
 
 def test_one_wave_is_one_episode_and_a_later_wave_another():
