@@ -45,6 +45,7 @@
         "demo/res_partner_demo.xml",
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
+        "demo/social_crm_listening_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -219,10 +219,11 @@ def lemma(word: str, language: str) -> str:
         return word.lower()
 
 
-def content_words(text: str, language: str) -> list[str]:
+def content_words(text: str, language: str, ignore: frozenset[str] = frozenset()) -> list[str]:
     """Lemmas of the words that carry meaning: the analysis normaliser's text
-    (no links, no @handles, hashtags split), stop words removed."""
-    stop = _stop_words().get(language, frozenset())
+    (no links, no @handles, hashtags split), stop words and ``ignore`` (the
+    topic's own names, in every one of its posts) removed."""
+    stop = _stop_words().get(language, frozenset()) | ignore
     words = []
     for match in _WORD.finditer(normalize_text(text or "")):
         word = match.group()
@@ -234,9 +235,9 @@ def content_words(text: str, language: str) -> list[str]:
     return words
 
 
-def phrases_of(text: str, language: str) -> set[str]:
+def phrases_of(text: str, language: str, ignore: frozenset[str] = frozenset()) -> set[str]:
     """The key phrases of one text: its content words and pairs of adjacent ones."""
-    words = content_words(text, language)
+    words = content_words(text, language, ignore)
     return set(words) | {f"{first} {second}" for first, second in zip(words, words[1:], strict=False)}
 
 
@@ -255,12 +256,13 @@ def rising_phrases(
     baseline_periods: int = 4,
     min_count: int = 3,
     limit: int = 10,
+    ignore: frozenset[str] = frozenset(),
 ) -> list[RisingPhrase]:
     """Phrases found in more texts of ``current`` (this week) than the
     average of ``baseline`` (the ``baseline_periods`` weeks before), most
     risen first; a word is left out when a listed pair already says it."""
-    now = Counter(phrase for text in current for phrase in phrases_of(text, language))
-    before = Counter(phrase for text in baseline for phrase in phrases_of(text, language))
+    now = Counter(phrase for text in current for phrase in phrases_of(text, language, ignore))
+    before = Counter(phrase for text in baseline for phrase in phrases_of(text, language, ignore))
     scored = []
     for phrase, count in now.items():
         average = before.get(phrase, 0) / max(baseline_periods, 1)
@@ -304,23 +306,28 @@ class Cluster:
 
 
 def cluster_texts(
-    items: Iterable[tuple[object, str, str]], threshold: float = 0.34, max_clusters: int = 300, min_size: int = 2
+    items: Iterable[tuple[object, str, str]],
+    threshold: float = 0.3,
+    max_clusters: int = 300,
+    min_size: int = 2,
+    ignore: frozenset[str] = frozenset(),
 ) -> list[Cluster]:
-    """Group ``(id, text, language)`` items whose content words overlap
-    (Jaccard similarity of a text with a cluster's leading words at least
-    ``threshold``), in one pass; the biggest clusters first.  At most
+    """Group ``(id, text, language)`` items whose content words overlap (the
+    share of a text's words, or of a cluster's leading words when fewer, that
+    both have is at least ``threshold``), in one pass; the biggest clusters first.  At most
     ``max_clusters`` are opened: later texts that fit none are left out, so
-    time and memory stay bounded by the number of items."""
+    time and memory stay bounded by the number of items.  ``ignore``: words
+    left out (the topic's own names)."""
     clusters: list[Cluster] = []
     by_word: dict[str, list[int]] = {}
     for item_id, text, language in items:
-        words = set(content_words(text, language))
+        words = set(content_words(text, language, ignore))
         if not words:
             continue
         best, best_score = None, 0.0
         for index in {index for word in words for index in by_word.get(word, ())}:
             signature = clusters[index].signature()
-            score = len(words & signature) / len(words | signature)
+            score = len(words & signature) / min(len(words), len(signature))
             if score > best_score:
                 best, best_score = index, score
         if best is None or best_score < threshold:
@@ -334,6 +341,16 @@ def cluster_texts(
         cluster.ids.append(item_id)
         for word in cluster.signature() - before:
             by_word.setdefault(word, []).append(best)
-    found = [cluster for cluster in clusters if cluster.count >= min_size]
+    # a pass in one order splits some themes in two: clusters sharing two of their three leading words merge
+    merged: list[Cluster] = []
+    for cluster in sorted(clusters, key=lambda cluster: -cluster.count):
+        leading = cluster.signature(3)
+        into = next((big for big in merged if len(big.signature(3) & leading) >= 2), None)
+        if into is None:
+            merged.append(cluster)
+        else:
+            into.words.update(cluster.words)
+            into.ids.extend(cluster.ids)
+    found = [cluster for cluster in merged if cluster.count >= min_size]
     found.sort(key=lambda cluster: -cluster.count)
     return found

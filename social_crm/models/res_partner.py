@@ -62,14 +62,13 @@ class ResPartner(models.Model):
         help="The highest of the profiles' scores.",
     )
     social_networks = fields.Char(
-        string="Social Networks", readonly=True, copy=False, help="The networks the customer wrote on."
+        readonly=True, copy=False, help="The networks the customer wrote on."
     )
     social_last_contact_date = fields.Datetime(
         string="Last Social Contact", readonly=True, copy=False, index=True, help="The newest post, theirs or ours."
     )
     social_segment = fields.Selection(
         [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
-        string="Social Segment",
         readonly=True,
         copy=False,
         index=True,

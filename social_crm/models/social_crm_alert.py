@@ -39,7 +39,7 @@ class SocialCrmAlert(models.Model):
     )
     volume = fields.Integer(string="Posts in 24 h", readonly=True, aggregator="max")
     baseline_volume = fields.Float(string="Usual Posts in 24 h", readonly=True, digits=(10, 1))
-    volume_threshold = fields.Float(string="Volume Threshold", readonly=True, digits=(10, 1))
+    volume_threshold = fields.Float(readonly=True, digits=(10, 1))
     negative_count = fields.Integer(string="Negative Posts", readonly=True)
     negative_share = fields.Float(readonly=True, digits=(3, 3))
     baseline_share = fields.Float(string="Usual Negative Share", readonly=True, digits=(3, 3))

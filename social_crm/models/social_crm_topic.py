@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
 
@@ -7,7 +7,60 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..core.listening import HOUR, DetectorSettings, backtest, cluster_texts, continues, evaluate, rising_phrases
+from ..core.types import Author, Metrics, NormalizedPost
 
+DEMO_CROWD = (
+    "Jana Horáková", "Petr Svoboda", "Lucie Černá", "Martin Dvořák", "Kateřina Malá", "Jiří Pokorný",
+    "Anna Kowalska", "Piotr Nowak", "Magda Wójcik", "Tomasz Lewandowski", "Ola Kamińska", "Marek Zieliński",
+    "Pavel Kučera", "Zuzana Marková", "Ewa Szymańska", "Michał Woźniak", "Tereza Benešová", "Jakub Král",
+    "Monika Dąbrowska", "Krzysztof Mazur", "Hana Veselá", "Ondřej Bartoš", "Barbara Krawczyk", "Adam Jankowski",
+    "Sarah Miller", "James Brown",
+)  # fmt: skip
+DEMO_PEOPLE = {
+    "tomas": ("Tomáš Procházka", 180000, "tomas.prochazka@example.cz"),
+    "katarzyna": ("Katarzyna Zielińska", 95000, "katarzyna.zielinska@example.pl"),
+    "eliska": ("Eliška Veselá", 800, "eliska.vesela@example.cz"),
+}
+DEMO_CALM = [
+    ("cs", ["Nordlight funguje skvěle, děkuji za rychlou instalaci!",
+            "Dneska mi přišla faktura od Nordlight, vše v pořádku.", "Nordlight router běží bez problémů už měsíc.",
+            "Zákaznická linka Nordlight mi rychle poradila, díky."]),
+    ("pl", ["Nordlight działa dobrze, polecam.", "Dziękuję Nordlight za szybką pomoc z routerem.",
+            "Nowa taryfa Nordlight jest w porządku."]),
+    ("en", ["Nordlight support sorted my router in five minutes, thanks!", "Happy with my Nordlight plan so far."]),
+]  # fmt: skip
+DEMO_GRUMBLES = {
+    "cs": "Nordlight mi zase zdražil tarif, to se mi nelíbí.",
+    "pl": "Nordlight, czemu faktura jest wyższa niż zwykle?",
+    "en": "Nordlight raised my bill again, not great.",
+}
+DEMO_PRAISE = "Nordlight je nejlepší, rychlý internet a skvělá podpora, děkuji!"
+DEMO_INFLUENCER_GRUMBLES = {
+    "cs": "Nordlight mě zklamal, pomalý internet a nikdo mi neodpověděl. Hrozné.",
+    "pl": "Nordlight to porażka, wolny internet i fatalna obsługa klienta.",
+}
+DEMO_COMPETITOR = [
+    ("cs", ["Voltik má nový tarif, docela zajímavý.", "Zkoušel někdo Voltik? Jak funguje?"]),
+    ("pl", ["Voltik ma tańszy internet niż rok temu.", "Voltik otworzył nowy sklep w Warszawie."]),
+    ("en", ["Switched to Voltik last year, no complaints.", "Voltik has a new fibre offer #VoltikCZ"]),
+]
+DEMO_WAVE = {
+    "cs": [
+        "Nordlight, už šest hodin žádný signál v Brně! Tohle je katastrofa.",
+        "Výpadek signálu v Brně a Nordlight mlčí. Hrozné.",
+        "Nordlight, nemám signál v Brně, práce z domu úplně stojí, jsem naštvaný!",
+        "Žádný signál v Brně už od rána, Nordlight je nejhorší operátor.",
+    ],
+    "pl": [
+        "Nordlight, brak zasięgu w Krakowie od rana! Fatalna obsługa.",
+        "Brak zasięgu w Krakowie, a Nordlight nic nie mówi. Okropne.",
+        "Nordlight znowu awaria, brak zasięgu w Krakowie, jestem wściekła!",
+    ],
+}
+DEMO_COMPARISONS = {
+    "cs": "Voltik je v Brně lepší než Nordlight, u nich signál aspoň funguje.",
+    "pl": "Przechodzę z Nordlight do Voltik, u nich jest zasięg w Krakowie.",
+}
 #: texts a phrase or cluster computation reads at most (the newest), so it stays bounded
 PHRASE_SAMPLE = 3000
 CLUSTER_SAMPLE = 5000
@@ -102,7 +155,7 @@ class SocialCrmTopic(models.Model):
     @api.model
     def _cron_detect(self):
         """Check every active topic, company by company, committing after each."""
-        for topic in self.search([]):
+        for topic in self.search([("active", "=", True)]):
             topic._detect()
             self.env["ir.cron"]._commit_progress(1)
 
@@ -229,6 +282,13 @@ class SocialCrmTopic(models.Model):
         )
         return self.env.cr.fetchall()
 
+    def _own_words(self):
+        """The topic's keywords as lemmas: every post of the topic has them, they say nothing."""
+        words = set()
+        for keyword in self.keyword_ids:
+            words.update(part.lstrip("#").lower() for part in (keyword.keyword or "").split())
+        return frozenset(words)
+
     def _rising_phrases(self, start, end, baseline_periods, limit=10):
         """Phrases of ``[start, end)`` rising against the ``baseline_periods``
         periods of the same length before, per language: ``[(language, RisingPhrase)]``."""
@@ -247,14 +307,18 @@ class SocialCrmTopic(models.Model):
                 continue
             found += [
                 (language, phrase)
-                for phrase in rising_phrases(now_texts, before_texts, language, baseline_periods, limit=limit)
+                for phrase in rising_phrases(
+                    now_texts, before_texts, language, baseline_periods, limit=limit, ignore=self._own_words()
+                )
             ]
         found.sort(key=lambda item: (-item[1].ratio, -item[1].count))
         return found[:limit]
 
     def _complaint_clusters(self, start, end, limit=8):
         """Clusters of the negative posts of ``[start, end)``: ``[(label, count, example post ids)]``."""
-        clusters = cluster_texts(self._texts(start, end, negative_only=True, limit=CLUSTER_SAMPLE))
+        clusters = cluster_texts(
+            self._texts(start, end, negative_only=True, limit=CLUSTER_SAMPLE), ignore=self._own_words()
+        )
         return [(cluster.label(), cluster.count, cluster.examples()) for cluster in clusters[:limit]]
 
     overview_html = fields.Html(compute="_compute_overview_html", sanitize=False, string="Overview")
@@ -326,3 +390,80 @@ class SocialCrmTopic(models.Model):
         for topic in self:
             if not (topic.stream_ids or topic.keyword_ids):
                 raise ValidationError(self.env._("The topic %(name)s needs streams or keywords.", name=topic.name))
+
+    # -- demo data --------------------------------------------------------------
+    @api.model
+    def _demo_listening_history(self, account_ids):
+        """Demo data: five weeks of calm posts about Nordlight, a competitor
+        (Voltik) and posts comparing both, then a negative wave in Czech and
+        Polish in the last nine hours (no signal in Brno, no coverage in
+        Kraków) written partly by influential customers; the posts are analysed
+        and stored like fetched ones, then the detector runs once."""
+        account = self.env["social.crm.account"].browse(account_ids)
+        now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        crowd = [
+            Author(f"demo-l-{index}", f"{name.split()[0].lower()}{index}", name, followers=40 + 37 * index % 900)
+            for index, name in enumerate(DEMO_CROWD)
+        ]
+        people = {
+            key: Author(f"demo-l-{key}", key, name, followers=followers, verified=followers > 50000, email=email)
+            for key, (name, followers, email) in DEMO_PEOPLE.items()
+        }
+        items = []
+
+        def add(hours_ago, text, author, language, likes=0, reposts=0):
+            items.append(
+                NormalizedPost(
+                    external_id=f"demo-listening-{len(items)}",
+                    author=author,
+                    text=text,
+                    created_at=now - timedelta(hours=hours_ago),
+                    kind="mention",
+                    language_hint=language,
+                    metrics=Metrics(likes=likes, reposts=reposts),
+                )
+            )
+
+        # one calm post every two hours for five weeks, one in ten a grumble
+        for number, hours_ago in enumerate(range(35 * 24, 10, -2)):
+            language, texts = DEMO_CALM[number % len(DEMO_CALM)]
+            text = DEMO_GRUMBLES[language] if number % 10 == 9 else texts[number // len(DEMO_CALM) % len(texts)]
+            add(hours_ago + 0.5, text, crowd[number % len(crowd)], language)
+            if number % 4 == 0:
+                language, texts = DEMO_COMPETITOR[number // 4 % len(DEMO_COMPETITOR)]
+                add(hours_ago + 1, texts[number // 8 % len(texts)], crowd[(number + 7) % len(crowd)], language)
+        # the promoter and the unhappy influencers' earlier posts
+        for days_ago in (30, 20, 10, 4):
+            add(days_ago * 24 + 3, DEMO_PRAISE, people["eliska"], "cs", likes=12)
+            add(days_ago * 24 + 5, DEMO_INFLUENCER_GRUMBLES["cs"], people["tomas"], "cs", likes=800, reposts=120)
+            add(days_ago * 24 + 6, DEMO_INFLUENCER_GRUMBLES["pl"], people["katarzyna"], "pl", likes=500, reposts=80)
+        # the wave: eight negative posts an hour for nine hours, in Czech and Polish
+        for hour in range(9):
+            for slot in range(8):
+                language = "cs" if slot % 2 == 0 else "pl"
+                texts = DEMO_WAVE[language]
+                author = crowd[(hour * 8 + slot * 5) % len(crowd)]
+                if slot == 0 and hour % 3 == 0:
+                    author = people["tomas"]
+                elif slot == 1 and hour % 3 == 1:
+                    author = people["katarzyna"]
+                famous = author in (people["tomas"], people["katarzyna"])
+                add(
+                    9 - hour - slot / 8,
+                    texts[(hour + slot) % len(texts)],
+                    author,
+                    language,
+                    likes=900 if famous else 3,
+                    reposts=150 if famous else 0,
+                )
+            if hour % 3 == 2:
+                language = "cs" if hour % 2 else "pl"
+                add(9 - hour - 0.9, DEMO_COMPARISONS[language], crowd[hour % len(crowd)], language)
+        Post = self.env["social.crm.post"]
+        for start in range(0, len(items), 200):
+            Post._ingest(account, items[start : start + 200])
+        # history, not work for the routing rules
+        self.env.cr.execute(
+            SQL("UPDATE social_crm_post SET state = 'processed' WHERE account_id = %s AND state = 'new'", account.id)
+        )
+        self.search([("company_id", "=", account.company_id.id)])._detect()

@@ -137,3 +137,11 @@ def test_clusters_stay_bounded():
     items = [(index, f"slovo{index} jiné{index}", "cs") for index in range(50)]
     assert cluster_texts(items, max_clusters=5, min_size=1) == cluster_texts(items, max_clusters=5, min_size=1)
     assert len(cluster_texts(items, max_clusters=5, min_size=1)) == 5
+
+
+def test_the_topics_own_name_neither_rises_nor_names_clusters():
+    items = [(1, "Nordlight: žádný signál v Brně", "cs"), (2, "Nordlight v Brně nemá signál", "cs")]
+    (cluster,) = cluster_texts(items, ignore=frozenset({"nordlight"}))
+    assert "nordlight" not in cluster.label()
+    rising = rising_phrases(["Nordlight signál Brno"] * 3, [], "cs", ignore=frozenset({"nordlight"}))
+    assert not [item for item in rising if "nordlight" in item.phrase]
