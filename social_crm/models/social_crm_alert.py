@@ -87,7 +87,8 @@ class SocialCrmAlert(models.Model):
 
     def _collect_drivers(self):
         """The posts of the peak window that drove the alert (the negative ones
-        of the most influential authors first) and its rising phrases."""
+        that spread most, then those of the most influential authors) and its
+        rising phrases."""
         self.ensure_one()
         self.env["social.crm.topic.post"]._flush_sources()
         self.env.cr.execute(
@@ -98,8 +99,9 @@ class SocialCrmAlert(models.Model):
                      LEFT JOIN social_crm_profile profile ON profile.id = topic_post.profile_id
                     WHERE topic_post.topic_id = %s AND topic_post.published_date >= %s
                       AND topic_post.published_date < %s
-                    ORDER BY (topic_post.sentiment_label = 'negative') DESC, COALESCE(profile.influence_score, 0) DESC,
-                             post.like_count + post.repost_count + post.reply_count DESC, topic_post.published_date DESC
+                    ORDER BY (topic_post.sentiment_label = 'negative') DESC,
+                             post.like_count + 2 * post.reply_count + 3 * post.repost_count DESC,
+                             COALESCE(profile.influence_score, 0) DESC, topic_post.published_date DESC
                     LIMIT 10""",
                 self.topic_id.id,
                 self.window_end - timedelta(hours=24),

@@ -4,6 +4,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.social_crm.core.types import Author, NormalizedPost
+from odoo.addons.social_crm.models.social_crm_topic import DEMO_COMPARISONS, DEMO_WAVE
 
 from .common import SimulatedCommits, SocialCrmCase
 
@@ -351,3 +352,70 @@ class TestListeningAlerts(SocialCrmCase):
         action = authors.with_user(self.marketing).action_create_partner()
         self.assertEqual(self.author.partner_id.id, action["res_id"])
         self.assertEqual(self.author.partner_id.social_post_count, len(self.author.post_ids))
+
+
+@tagged("post_install", "-at_install")
+class TestListeningDemo(SocialCrmCase):
+    """The demo data, seen by a marketing manager: the planted wave raised one
+    alert, with the planted posts and phrases; the competitor's share of voice;
+    the influential unhappy customers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.topic = cls.env.ref("social_crm.demo_topic_nordlight", raise_if_not_found=False)
+        if not cls.topic:
+            return
+        cls.manager = new_test_user(
+            cls.env, "listening_demo_manager", groups="social_crm.group_social_crm_manager,base.group_partner_manager",
+            company_id=cls.topic.company_id.id, company_ids=[cls.topic.company_id.id],
+        )  # fmt: skip
+
+    def setUp(self):
+        super().setUp()
+        if not self.topic:
+            self.skipTest("the database was installed without demo data")
+
+    def test_the_planted_wave_raised_one_alert_with_its_posts_and_phrases(self):
+        topic = self.topic.with_user(self.manager)
+        (alert,) = topic.alert_ids
+        self.assertEqual(alert.signal, "crisis")
+        planted = {text for texts in DEMO_WAVE.values() for text in texts} | set(DEMO_COMPARISONS.values())
+        self.assertTrue(set(alert.post_ids.mapped("text")) <= planted, "the driving posts are planted ones")
+        self.assertEqual(set(alert.post_ids.mapped("language")), {"cs", "pl"})
+        phrases = [item["phrase"] for item in alert.phrase_data]
+        self.assertTrue({"signál brno", "zasięg kraków"} <= set(phrases[:6]), phrases)
+        # another hour of the same wave: still one alert
+        self.assertFalse(topic._detect(datetime.now() + timedelta(hours=1)))
+        self.assertEqual(len(topic.alert_ids), 1)
+        # the backtest over the stored posts finds this episode only
+        self.assertEqual(len(topic.backtest(days=35)), 1)
+
+    def test_the_rising_phrases_and_clusters_of_the_week_are_the_planted_ones(self):
+        topic = self.topic.with_user(self.manager)
+        now = datetime.now()
+        rising = [item.phrase for _language, item in topic._rising_phrases(now - timedelta(days=7), now, 4)]
+        self.assertTrue({"signál brno", "zasięg kraków"} <= set(rising[:6]), rising)
+        labels = [label for label, _count, _examples in topic._complaint_clusters(now - timedelta(days=7), now)]
+        self.assertTrue(any("signál" in label and "brno" in label for label in labels[:2]), labels)
+        self.assertTrue(any("zasięg" in label and "kraków" in label for label in labels[:2]), labels)
+        self.assertIn("signál brno", topic.overview_html)
+
+    def test_share_of_voice_against_the_competitor_and_posts_comparing_us(self):
+        TopicPost = self.env["social.crm.topic.post"].with_user(self.manager)
+        voice = dict(TopicPost._read_group([], ["topic_kind"], ["__count"]))
+        self.assertGreater(voice["brand"], voice["competitor"] > 0)
+        comparing = TopicPost.search([("compares_us", "=", True)])
+        self.assertTrue(comparing)
+        self.assertTrue(all("Voltik" in text and "Nordlight" in text for text in comparing.mapped("text")))
+
+    def test_influential_and_unhappy_customers_are_listed(self):
+        unhappy_filter = self.env.ref("social_crm.filter_partner_influential_unhappy")
+        partners = self.env["res.partner"].with_user(self.manager).search(safe_eval(unhappy_filter.domain))
+        self.assertEqual(
+            set(partners.ids),
+            {self.env.ref("social_crm.demo_partner_tomas").id, self.env.ref("social_crm.demo_partner_katarzyna").id},
+        )
+        promoters_filter = self.env.ref("social_crm.filter_partner_promoters")
+        promoters = self.env["res.partner"].with_user(self.manager).search(safe_eval(promoters_filter.domain))
+        self.assertIn(self.env.ref("social_crm.demo_partner_eliska"), promoters)
