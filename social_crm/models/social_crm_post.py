@@ -199,7 +199,11 @@ class SocialCrmPost(models.Model):
             return 0
         # the statements below are plain SQL: pending ORM writes (a partner just linked) go first
         self.env.flush_all()
-        profiles = self.env["social.crm.profile"]._upsert_authors(account, [item.author for item in items])
+        profiles = (
+            self.env["social.crm.profile"]
+            .with_context(social_crm_defer_partner_stats=True)
+            ._upsert_authors(account, [item.author for item in items])
+        )
         self.env.cr.execute(
             SQL(
                 "SELECT external_id, id FROM social_crm_post WHERE account_id = %s AND external_id = ANY(%s)",

@@ -234,7 +234,9 @@ class SocialCrmProfile(models.Model):
             if vals["partner_id"]:
                 super().write({"suggested_partner_ids": [Command.clear()]})
             # posts and influence leave one partner for the other: both partners' figures move
-            self.env["res.partner"]._social_refresh_stats(partners_before + self.partner_id.ids)
+            # (ingestion refreshes the page's partners once, at its end)
+            if not self.env.context.get("social_crm_defer_partner_stats"):
+                self.env["res.partner"]._social_refresh_stats(partners_before + self.partner_id.ids)
         return result
 
     def unlink(self):
