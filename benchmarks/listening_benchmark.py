@@ -179,7 +179,8 @@ class Bench:
                       sentiment_label, sentiment_supported, intent, like_count, reply_count, repost_count,
                       view_count, state, create_uid, create_date, write_uid, write_date)
                SELECT %(account)s, 'demo', %(company)s, %(prefix)s || g, 'incoming', 'mention', p.profile_id,
-                      p.partner_id, t.text, now() at time zone 'utc' - make_interval(mins => (g * 7919) %% %(minutes)s),
+                      p.partner_id, t.text,
+                      now() at time zone 'utc' - make_interval(mins => ((g::bigint * 7919) %% %(minutes)s)::int),
                       FALSE, %(prefix)s || g, t.language,
                       CASE t.label WHEN 'negative' THEN -0.6 WHEN 'positive' THEN 0.6 ELSE 0 END,
                       t.label, TRUE, t.intent, g %% 17, g %% 3, g %% 5, g %% 100, 'processed', 1, now(), 1, now()

@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
+    "depends": ["crm", "mail", "utm", "helpdesk_mgmt", "digest"],
     "external_dependencies": {
         "python": [
             "requests",
@@ -38,6 +38,7 @@
         "views/social_crm_segment_views.xml",
         "data/social_crm_listening_data.xml",
         "views/social_crm_listening_views.xml",
+        "views/digest_digest_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
     ],

@@ -19,3 +19,4 @@ from . import social_crm_topic_keyword
 from . import social_crm_topic_post
 from . import social_crm_topic_author
 from . import social_crm_alert
+from . import digest_digest

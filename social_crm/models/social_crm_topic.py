@@ -365,6 +365,76 @@ class SocialCrmTopic(models.Model):
                 cluster_rows,
             )
 
+    # -- weekly digest ------------------------------------------------------------
+    @api.model
+    def _cron_weekly_digest(self):
+        for topic in self.search([("active", "=", True)]):
+            topic._post_weekly_digest()
+            self.env["ir.cron"]._commit_progress(1)
+
+    def _week_figures(self, start, end):
+        """``(posts, negative share, average sentiment, average first response hours)`` of ``[start, end)``."""
+        self.ensure_one()
+        self.env["social.crm.topic.post"]._flush_sources()
+        self.env.cr.execute(
+            SQL(
+                """SELECT COUNT(*), AVG(topic_post.negative_count), AVG(topic_post.sentiment_score),
+                          AVG(post.response_time_hours)
+                     FROM social_crm_topic_post topic_post
+                     JOIN social_crm_post post ON post.id = topic_post.post_id
+                    WHERE topic_post.topic_id = %s AND topic_post.published_date >= %s
+                      AND topic_post.published_date < %s""",
+                self.id,
+                start,
+                end,
+            )
+        )
+        return self.env.cr.fetchone()
+
+    def _post_weekly_digest(self, now=None):
+        """The week in the topic's chatter, e-mailed to its followers: volume,
+        negative share and sentiment against the week before, rising phrases,
+        alerts, response time."""
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        week = timedelta(days=7)
+        posts, negative, sentiment, response = self._week_figures(now - week, now)
+        before_posts, before_negative, _sentiment, _response = self._week_figures(now - 2 * week, now - week)
+        alerts = self.env["social.crm.alert"].search(
+            [("topic_id", "=", self.id), ("window_start", ">=", now - week - timedelta(days=1))]
+        )
+        rising = self._rising_phrases(now - week, now, 4, limit=5)
+        lines = [
+            self.env._(
+                "%(posts)s posts (the week before: %(before)s), "
+                "%(negative)s%% negative (the week before: %(before_negative)s%%)",
+                posts=posts,
+                before=before_posts,
+                negative=round((negative or 0) * 100),
+                before_negative=round((before_negative or 0) * 100),
+            ),
+            self.env._("Average sentiment: %(sentiment)s", sentiment=round(sentiment or 0.0, 2)),
+            self.env._(
+                "Rising phrases: %(phrases)s",
+                phrases=", ".join(f"{item.phrase} ({language})" for language, item in rising) or "-",
+            ),
+            self.env._("Alerts: %(alerts)s", alerts=", ".join(alerts.mapped("name")) or "-"),
+            self.env._(
+                "Average first response: %(hours)s hours",
+                hours=round(response, 1) if response is not None else "-",
+            ),
+        ]
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("The week of %(topic)s", topic=self.name),
+            Markup("").join(Markup("<li>%s</li>") % line for line in lines),
+        )
+        return self.message_post(
+            body=body,
+            subject=self.env._("Weekly listening digest: %(topic)s", topic=self.name),
+            message_type="notification",
+            subtype_xmlid="social_crm.mt_listening_digest",
+        )
+
     # -- actions ----------------------------------------------------------------
     def action_view_posts(self):
         self.ensure_one()

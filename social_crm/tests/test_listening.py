@@ -354,6 +354,38 @@ class TestListeningAlerts(SocialCrmCase):
         self.assertEqual(self.author.partner_id.social_post_count, len(self.author.post_ids))
 
 
+    def test_the_weekly_digest_tells_the_followers_the_week(self):
+        self.calm_history(days=15)
+        self.wave()
+        self.topic._detect(self.now)
+        message = self.topic._post_weekly_digest(self.now)
+        self.assertEqual(message.subtype_id, self.env.ref("social_crm.mt_listening_digest"))
+        self.assertIn(self.marketing.partner_id, self.topic.message_follower_ids.filtered(
+            lambda follower: message.subtype_id in follower.subtype_ids).partner_id)  # fmt: skip
+        TopicPost = self.env["social.crm.topic.post"]
+
+        def count(start, end):
+            return TopicPost.search_count(
+                [("topic_id", "=", self.topic.id), ("published_date", ">=", start), ("published_date", "<", end)]
+            )
+
+        week = timedelta(days=7)
+        this_week, week_before = count(self.now - week, self.now), count(self.now - 2 * week, self.now - week)
+        self.assertGreater(this_week, week_before)
+        self.assertIn(f"{this_week} posts (the week before: {week_before})", message.body)
+        self.assertIn("Crisis", message.body)
+        # Odoo's own digest counts the company's social posts of the period
+        digest = self.env["digest.digest"].create({"name": "Social", "kpi_social_crm_posts": True})
+        start, end = self.now - timedelta(days=1), self.now
+        digest = digest.with_context(start_datetime=start, end_datetime=end).with_company(self.company)
+        self.assertEqual(
+            digest.kpi_social_crm_posts_value,
+            self.env["social.crm.post"].search_count(
+                [("company_id", "=", self.company.id), ("published_date", ">=", start), ("published_date", "<", end)]
+            ),
+        )
+
+
 @tagged("post_install", "-at_install")
 class TestListeningDemo(SocialCrmCase):
     """The demo data, seen by a marketing manager: the planted wave raised one
