@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt", "digest"],
+    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
     "external_dependencies": {
         "python": [
             "requests",

@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError
 
 
 class DigestDigest(models.Model):
-    """Social listening figures in Odoo's periodic digest e-mails."""
+    """Social listening figures in Odoo's periodic digest e-mails (the digest addon comes with crm)."""
 
     _inherit = "digest.digest"
 
