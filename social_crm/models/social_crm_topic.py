@@ -61,6 +61,8 @@ DEMO_COMPARISONS = {
     "cs": "Voltik je v Brně lepší než Nordlight, u nich signál aspoň funguje.",
     "pl": "Przechodzę z Nordlight do Voltik, u nich jest zasięg w Krakowie.",
 }
+#: the demo wave ends this many hours before the demo is installed
+WAVE_END_HOURS_AGO = 13
 #: texts a phrase or cluster computation reads at most (the newest), so it stays bounded
 PHRASE_SAMPLE = 3000
 CLUSTER_SAMPLE = 5000
@@ -466,8 +468,8 @@ class SocialCrmTopic(models.Model):
     def _demo_listening_history(self, account_ids):
         """Demo data: five weeks of calm posts about Nordlight, a competitor
         (Voltik) and posts comparing both, then a negative wave in Czech and
-        Polish in the last nine hours (no signal in Brno, no coverage in
-        Kraków) written partly by influential customers; the posts are analysed
+        Polish of nine hours within the last day (no signal in Brno, no
+        coverage in Kraków) written partly by influential customers; the posts are analysed
         and stored like fetched ones, then the detector runs once."""
         account = self.env["social.crm.account"].browse(account_ids)
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -495,7 +497,7 @@ class SocialCrmTopic(models.Model):
             )
 
         # one calm post every two hours for five weeks, one in ten a grumble
-        for number, hours_ago in enumerate(range(35 * 24, 10, -2)):
+        for number, hours_ago in enumerate(range(35 * 24, WAVE_END_HOURS_AGO, -2)):
             language, texts = DEMO_CALM[number % len(DEMO_CALM)]
             text = DEMO_GRUMBLES[language] if number % 10 == 9 else texts[number // len(DEMO_CALM) % len(texts)]
             add(hours_ago + 0.5, text, crowd[number % len(crowd)], language)
@@ -507,7 +509,8 @@ class SocialCrmTopic(models.Model):
             add(days_ago * 24 + 3, DEMO_PRAISE, people["eliska"], "cs", likes=12)
             add(days_ago * 24 + 5, DEMO_INFLUENCER_GRUMBLES["cs"], people["tomas"], "cs", likes=800, reposts=120)
             add(days_ago * 24 + 6, DEMO_INFLUENCER_GRUMBLES["pl"], people["katarzyna"], "pl", likes=500, reposts=80)
-        # the wave: eight negative posts an hour for nine hours, in Czech and Polish
+        # the wave: eight negative posts an hour for nine hours, in Czech and Polish, ended
+        # WAVE_END_HOURS_AGO hours ago (the demo network's own posts stay the newest ones)
         for hour in range(9):
             for slot in range(8):
                 language = "cs" if slot % 2 == 0 else "pl"
@@ -519,7 +522,7 @@ class SocialCrmTopic(models.Model):
                     author = people["katarzyna"]
                 famous = author in (people["tomas"], people["katarzyna"])
                 add(
-                    9 - hour - slot / 8,
+                    WAVE_END_HOURS_AGO + 9 - hour - slot / 8,
                     texts[(hour + slot) % len(texts)],
                     author,
                     language,
@@ -528,7 +531,7 @@ class SocialCrmTopic(models.Model):
                 )
             if hour % 3 == 2:
                 language = "cs" if hour % 2 else "pl"
-                add(9 - hour - 0.9, DEMO_COMPARISONS[language], crowd[hour % len(crowd)], language)
+                add(WAVE_END_HOURS_AGO + 9 - hour - 0.9, DEMO_COMPARISONS[language], crowd[hour % len(crowd)], language)
         Post = self.env["social.crm.post"]
         for start in range(0, len(items), 200):
             Post._ingest(account, items[start : start + 200])
