@@ -61,8 +61,9 @@ DEMO_COMPARISONS = {
     "cs": "Voltik je v Brně lepší než Nordlight, u nich signál aspoň funguje.",
     "pl": "Przechodzę z Nordlight do Voltik, u nich jest zasięg w Krakowie.",
 }
-#: the demo wave ends this many hours before the demo is installed
-WAVE_END_HOURS_AGO = 13
+#: the demo wave and history end this many hours before the demo is installed: the demo
+#: network's own posts (those of the UI tours) stay the newest in the posts views
+WAVE_END_HOURS_AGO = 100
 #: texts a phrase or cluster computation reads at most (the newest), so it stays bounded
 PHRASE_SAMPLE = 3000
 CLUSTER_SAMPLE = 5000
@@ -467,10 +468,11 @@ class SocialCrmTopic(models.Model):
     @api.model
     def _demo_listening_history(self, account_ids):
         """Demo data: five weeks of calm posts about Nordlight, a competitor
-        (Voltik) and posts comparing both, then a negative wave in Czech and
-        Polish of nine hours within the last day (no signal in Brno, no
-        coverage in Kraków) written partly by influential customers; the posts are analysed
-        and stored like fetched ones, then the detector runs once."""
+        (Voltik) and posts comparing both, then a nine-hour negative wave in
+        Czech and Polish this week (no signal in Brno, no coverage in Kraków)
+        written partly by influential customers; the posts are analysed and
+        stored like fetched ones, then the detector runs as it did when the
+        wave ended."""
         account = self.env["social.crm.account"].browse(account_ids)
         now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
         crowd = [
@@ -505,12 +507,12 @@ class SocialCrmTopic(models.Model):
                 language, texts = DEMO_COMPETITOR[number // 4 % len(DEMO_COMPETITOR)]
                 add(hours_ago + 1, texts[number // 8 % len(texts)], crowd[(number + 7) % len(crowd)], language)
         # the promoter and the unhappy influencers' earlier posts
-        for days_ago in (30, 20, 10, 4):
+        for days_ago in (30, 20, 10, 5):
             add(days_ago * 24 + 3, DEMO_PRAISE, people["eliska"], "cs", likes=12)
             add(days_ago * 24 + 5, DEMO_INFLUENCER_GRUMBLES["cs"], people["tomas"], "cs", likes=800, reposts=120)
             add(days_ago * 24 + 6, DEMO_INFLUENCER_GRUMBLES["pl"], people["katarzyna"], "pl", likes=500, reposts=80)
         # the wave: eight negative posts an hour for nine hours, in Czech and Polish, ended
-        # WAVE_END_HOURS_AGO hours ago (the demo network's own posts stay the newest ones)
+        # WAVE_END_HOURS_AGO hours ago
         for hour in range(9):
             for slot in range(8):
                 language = "cs" if slot % 2 == 0 else "pl"
@@ -539,4 +541,6 @@ class SocialCrmTopic(models.Model):
         self.env.cr.execute(
             SQL("UPDATE social_crm_post SET state = 'processed' WHERE account_id = %s AND state = 'new'", account.id)
         )
-        self.search([("company_id", "=", account.company_id.id)])._detect()
+        # the detector as it ran at the end of the wave: it opened the alert then
+        wave_end = fields.Datetime.now() - timedelta(hours=WAVE_END_HOURS_AGO)
+        self.search([("company_id", "=", account.company_id.id)])._detect(wave_end)

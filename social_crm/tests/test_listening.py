@@ -420,8 +420,9 @@ class TestListeningDemo(SocialCrmCase):
         self.assertEqual(set(alert.post_ids.mapped("language")), {"cs", "pl"})
         phrases = [item["phrase"] for item in alert.phrase_data]
         self.assertTrue({"signál brno", "zasięg kraków"} <= set(phrases[:6]), phrases)
-        # another hour of the same wave: still one alert
-        self.assertFalse(topic._detect(datetime.now() + timedelta(hours=1)))
+        # an hour later the same episode goes on; today the wave is over: still one alert
+        self.assertFalse(topic._detect(alert.last_seen_date + timedelta(minutes=30)))
+        self.assertFalse(topic._detect(datetime.now()))
         self.assertEqual(len(topic.alert_ids), 1)
         # the backtest over the stored posts finds this episode only
         self.assertEqual(len(topic.backtest(days=35)), 1)
