@@ -37,6 +37,10 @@
         "views/social_crm_rule_views.xml",
         "views/social_crm_analysis_views.xml",
         "views/res_config_settings_views.xml",
+        "views/social_crm_segment_views.xml",
+        "data/social_crm_listening_data.xml",
+        "views/social_crm_listening_views.xml",
+        "views/digest_digest_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
     ],
@@ -44,6 +48,7 @@
         "demo/res_partner_demo.xml",
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
+        "demo/social_crm_listening_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

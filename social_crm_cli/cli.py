@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = _connection_options()
     parser = argparse.ArgumentParser(
         prog="python3 -m social_crm_cli",
-        description="Social CRM on a running Odoo: backfill imports, fetches, account status, partner exports.",
+        description="Social CRM on a running Odoo: backfill imports, fetches, account status, partner exports, "
+        "backtests of listening topics.",
         epilog="Exit codes: 0 done, 1 rows rejected (import) or account in error (fetch), 2 usage, 3 failure.",
         parents=[common],
     )
@@ -136,6 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command.add_argument("partner", metavar="PARTNER_ID", type=int, help="id of the res.partner")
     command.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+
+    command = commands.add_parser(
+        "backtest",
+        parents=[common],
+        help="list the spike alerts a listening topic would have raised over its stored posts",
+        description="Run the spike detector hour by hour over a topic's stored posts; nothing is stored.",
+    )
+    command.add_argument("topic", metavar="TOPIC", help="listening topic id or name")
+    command.add_argument("--days", type=int, default=90, help="days back from now (default 90)")
+    command.add_argument("--k", type=float, help="standard deviations above the mean (default: the topic's)")
+    command.add_argument(
+        "--min-volume", type=int, help="posts in 24 hours below which nothing fires (default: the topic's)"
+    )
     return parser
 
 
@@ -159,23 +173,25 @@ def settings(options: argparse.Namespace, environ=None) -> dict:
 def resolve_account(transport, reference: str) -> dict:
     """The account whose id or name is ``reference`` (exact name first, then a unique partial match)."""
     fields = ["name", "network", "company_id"]
+    return resolve_record(transport, "social.crm.account", reference, "social account", fields)
+
+
+def resolve_record(transport, model: str, reference: str, label: str, fields: list[str]) -> dict:
+    """The ``model`` record whose id or name is ``reference`` (exact name first, then a unique partial match)."""
     context = {"active_test": False}
     if reference.isdigit():
-        found = transport.call(
-            "social.crm.account", "search_read", domain=[("id", "=", int(reference))], fields=fields, context=context
-        )
+        domain = [("id", "=", int(reference))]
+        found = transport.call(model, "search_read", domain=domain, fields=fields, context=context)
         if found:
             return found[0]
     for operator in ("=", "ilike"):
-        found = transport.call(
-            "social.crm.account", "search_read", domain=[("name", operator, reference)], fields=fields, limit=10
-        )
+        found = transport.call(model, "search_read", domain=[("name", operator, reference)], fields=fields, limit=10)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
             names = ", ".join(f"{clean(item['name'])} (#{item['id']})" for item in found)
-            raise CliError(f"{reference!r} names several accounts: {names}; give the id")
-    raise CliError(f"no social account with the id or name {reference!r}")
+            raise CliError(f"{reference!r} names several {label}s: {names}; give the id")
+    raise CliError(f"no {label} with the id or name {reference!r}")
 
 
 def import_formats(options) -> dict:
@@ -368,8 +384,36 @@ def command_export_partner(transport, options, out, err) -> int:
     return EXIT_OK
 
 
+def command_backtest(transport, options, out, err) -> int:
+    """The alerts the spike detector would have raised over the stored posts of a listening topic."""
+    if options.days < 1:
+        raise UsageError("--days is at least 1")
+    topic = resolve_record(transport, "social.crm.topic", options.topic, "listening topic", ["name", "kind"])
+    given = {"k": options.k, "min_volume": options.min_volume}
+    overrides = {name: value for name, value in given.items() if value is not None}
+    alerts = transport.call("social.crm.topic", "backtest", ids=[topic["id"]], days=options.days, **overrides)
+    if getattr(options, "json", False):
+        out.write(json.dumps(alerts, ensure_ascii=False, indent=2) + "\n")
+        return EXIT_OK
+    out.write(f"Backtest of {clean(topic['name'])} (#{topic['id']}) over {options.days} days: {len(alerts)} alerts\n")
+    if alerts:
+        rows = [
+            [
+                alert["start"],
+                alert["end"],
+                ", ".join(alert["signals"]),
+                f"{alert['volume']} / {alert['volume_threshold']}",
+                f"{alert['negative_share']:.0%} / {alert['share_threshold']:.0%}",
+            ]
+            for alert in alerts
+        ]
+        out.write(table(["FROM", "TO", "SIGNALS", "POSTS 24H / THRESHOLD", "NEGATIVE / THRESHOLD"], rows) + "\n")
+    return EXIT_OK
+
+
 COMMANDS = {
     "import": command_import,
+    "backtest": command_backtest,
     "fetch": command_fetch,
     "status": command_status,
     "export-partner": command_export_partner,

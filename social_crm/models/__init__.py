@@ -14,3 +14,9 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_channel
 from . import crm_lead
 from . import mail_message
+from . import social_crm_topic
+from . import social_crm_topic_keyword
+from . import social_crm_topic_post
+from . import social_crm_topic_author
+from . import social_crm_alert
+from . import digest_digest

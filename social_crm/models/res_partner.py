@@ -1,7 +1,31 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
+
+from ..core.listening import DETRACTOR_MAX, PROMOTER_MIN
+
+#: the partner figures kept in res_partner's own columns (see _social_refresh_stats)
+SOCIAL_STAT_FIELDS = (
+    "social_post_count",
+    "social_sentiment_avg",
+    "social_sentiment_latest",
+    "social_sentiment_trend",
+    "social_complaint_count",
+    "social_influence",
+    "social_networks",
+    "social_last_contact_date",
+    "social_segment",
+)
+#: post fields whose change moves the partner figures
+SOCIAL_STAT_POST_FIELDS = frozenset(
+    {
+        "partner_id", "company_id", "direction", "is_deleted", "sentiment_score", "sentiment_label", "intent",
+        "published_date", "network",
+    }
+)  # fmt: skip
+#: partners whose figures one statement refreshes
+SOCIAL_STAT_BATCH = 1000
 
 
 class ResPartner(models.Model):
@@ -9,18 +33,46 @@ class ResPartner(models.Model):
 
     social_profile_ids = fields.One2many("social.crm.profile", "partner_id", string="Social Profiles")
     social_post_ids = fields.One2many("social.crm.post", "partner_id", string="Social Posts")
-    social_post_count = fields.Integer(compute="_compute_social_stats", string="Social Posts Count")
-    social_sentiment_avg = fields.Float(compute="_compute_social_stats", string="Average Sentiment", digits=(3, 2))
-    social_sentiment_latest = fields.Float(compute="_compute_social_stats", string="Latest Sentiment", digits=(3, 2))
+    # stored figures, kept up to date by the posts (see _social_refresh_stats), so they can be
+    # filtered, grouped and sorted on, and used in any domain (mailing lists, team rules, actions)
+    social_post_count = fields.Integer(string="Social Posts Count", readonly=True, copy=False, index=True)
+    social_sentiment_avg = fields.Float(
+        string="Average Sentiment", digits=(3, 2), readonly=True, copy=False, index=True, aggregator="avg"
+    )
+    social_sentiment_latest = fields.Float(
+        string="Latest Sentiment", digits=(3, 2), readonly=True, copy=False, index=True, aggregator="avg"
+    )
     social_sentiment_trend = fields.Float(
-        compute="_compute_social_stats",
         string="Sentiment Trend (30 days)",
         digits=(3, 2),
-        help="Average sentiment of the last 30 days minus that of the 30 days before.",
+        readonly=True,
+        copy=False,
+        index=True,
+        aggregator="avg",
+        help="Average sentiment of the last 30 days minus that of the 30 days before (refreshed daily).",
     )
-    social_complaint_count = fields.Integer(compute="_compute_social_stats", string="Complaints")
+    social_complaint_count = fields.Integer(string="Complaints", readonly=True, copy=False, index=True)
     social_influence = fields.Float(
-        compute="_compute_social_stats", string="Influence", digits=(5, 1), help="The highest of the profiles' scores."
+        string="Influence",
+        digits=(5, 1),
+        readonly=True,
+        copy=False,
+        index=True,
+        aggregator="max",
+        help="The highest of the profiles' scores.",
+    )
+    social_networks = fields.Char(
+        readonly=True, copy=False, help="The networks the customer wrote on."
+    )
+    social_last_contact_date = fields.Datetime(
+        string="Last Social Contact", readonly=True, copy=False, index=True, help="The newest post, theirs or ours."
+    )
+    social_segment = fields.Selection(
+        [("promoter", "Promoter"), ("passive", "Passive"), ("detractor", "Detractor")],
+        readonly=True,
+        copy=False,
+        index=True,
+        help="From the average sentiment of the customer's posts.",
     )
 
     social_ticket_ids = fields.Many2many(
@@ -44,52 +96,126 @@ class ResPartner(models.Model):
             partner.social_ticket_ids = tickets.filtered(lambda ticket: not ticket.closed)
             partner.social_lead_ids = leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
 
-    def _compute_social_stats(self):
-        """Every figure of every partner in the recordset from one query over
-        the posts (record rules applied) and one over the profiles."""
-        stats = {}
-        partners = self.filtered("id")
-        if partners:
-            now = fields.Datetime.now()
-            Post = self.env["social.crm.post"]
-            # the aggregates are read with SQL: pending changes (corrections) go first
-            Post.flush_model(["partner_id", "direction", "is_deleted", "sentiment_score", "published_date", "intent"])
-            query = Post._search(
-                [("partner_id", "in", partners.ids), ("direction", "=", "incoming"), ("is_deleted", "=", False)]
-            )
-            query.groupby = SQL("social_crm_post.partner_id")
+    @api.model
+    def _social_refresh_stats(self, partner_ids):
+        """Recompute the stored social figures of ``partner_ids`` from their
+        posts and profiles, one statement per batch of partners: posts call it
+        for the partners they touched (a page of ingestion, a correction, a
+        deletion), never row by row.  A partner of one company counts the posts
+        of that company only; a shared partner those of every company."""
+        partner_ids = sorted({partner_id for partner_id in partner_ids if partner_id})
+        if not partner_ids:
+            return
+        # the figures are read with SQL: pending changes (corrections, links) go first
+        self.env["social.crm.post"].flush_model()
+        self.env["social.crm.profile"].flush_model(["partner_id", "influence_score", "company_id"])
+        self.flush_model(["company_id"])
+        now = self.env.cr.now()
+        for start in range(0, len(partner_ids), SOCIAL_STAT_BATCH):
+            batch = partner_ids[start : start + SOCIAL_STAT_BATCH]
             self.env.cr.execute(
-                query.select(
-                    SQL(
-                        """social_crm_post.partner_id,
-                        COUNT(*),
-                        AVG(social_crm_post.sentiment_score),
-                        (ARRAY_AGG(social_crm_post.sentiment_score ORDER BY social_crm_post.published_date DESC,
-                                   social_crm_post.id DESC))[1],
-                        AVG(social_crm_post.sentiment_score) FILTER (WHERE social_crm_post.published_date >= %(d30)s),
-                        AVG(social_crm_post.sentiment_score) FILTER (
-                            WHERE social_crm_post.published_date >= %(d60)s
-                              AND social_crm_post.published_date < %(d30)s),
-                        COUNT(*) FILTER (WHERE social_crm_post.intent = 'complaint')""",
-                        d30=now - timedelta(days=30),
-                        d60=now - timedelta(days=60),
+                SQL(
+                    """
+                    WITH touched AS (SELECT id, company_id FROM res_partner WHERE id = ANY(%(ids)s)),
+                    posts AS (
+                        SELECT t.id AS partner_id,
+                               COUNT(p.id) FILTER (WHERE p.direction = 'incoming') AS post_count,
+                               AVG(p.sentiment_score) FILTER (WHERE p.direction = 'incoming') AS average,
+                               (ARRAY_AGG(p.sentiment_score ORDER BY p.published_date DESC NULLS LAST, p.id DESC)
+                                  FILTER (WHERE p.direction = 'incoming'))[1] AS latest,
+                               AVG(p.sentiment_score) FILTER (
+                                   WHERE p.direction = 'incoming' AND p.published_date >= %(d30)s) AS recent,
+                               AVG(p.sentiment_score) FILTER (
+                                   WHERE p.direction = 'incoming' AND p.published_date >= %(d60)s
+                                     AND p.published_date < %(d30)s) AS previous,
+                               COUNT(p.id) FILTER (
+                                   WHERE p.direction = 'incoming' AND p.intent = 'complaint') AS complaints,
+                               STRING_AGG(DISTINCT p.network, ', ' ORDER BY p.network) AS networks,
+                               MAX(p.published_date) AS last_contact
+                          FROM touched t
+                          LEFT JOIN social_crm_post p
+                            ON p.partner_id = t.id AND NOT COALESCE(p.is_deleted, FALSE)
+                           AND (t.company_id IS NULL OR p.company_id = t.company_id)
+                         GROUP BY t.id
+                    ),
+                    influence AS (
+                        SELECT t.id AS partner_id, MAX(pr.influence_score) AS influence
+                          FROM touched t
+                          JOIN social_crm_profile pr
+                            ON pr.partner_id = t.id AND (t.company_id IS NULL OR pr.company_id = t.company_id)
+                         GROUP BY t.id
+                    ),
+                    figures AS (
+                        SELECT posts.partner_id,
+                               posts.post_count,
+                               COALESCE(posts.average, 0) AS average,
+                               COALESCE(posts.latest, 0) AS latest,
+                               CASE WHEN posts.recent IS NULL THEN 0
+                                    ELSE posts.recent - COALESCE(posts.previous, 0) END AS trend,
+                               posts.complaints,
+                               COALESCE(influence.influence, 0) AS influence,
+                               posts.networks,
+                               posts.last_contact,
+                               CASE WHEN posts.post_count = 0 THEN NULL
+                                    WHEN posts.average >= %(promoter)s THEN 'promoter'
+                                    WHEN posts.average <= %(detractor)s THEN 'detractor'
+                                    ELSE 'passive' END AS segment
+                          FROM posts LEFT JOIN influence ON influence.partner_id = posts.partner_id
                     )
+                    UPDATE res_partner partner
+                       SET social_post_count = f.post_count,
+                           social_sentiment_avg = f.average,
+                           social_sentiment_latest = f.latest,
+                           social_sentiment_trend = f.trend,
+                           social_complaint_count = f.complaints,
+                           social_influence = f.influence,
+                           social_networks = f.networks,
+                           social_last_contact_date = f.last_contact,
+                           social_segment = f.segment
+                      FROM figures f
+                     WHERE partner.id = f.partner_id
+                       -- rows whose figures did not move are not rewritten (no dead tuples, no locks)
+                       AND (partner.social_post_count, partner.social_sentiment_avg, partner.social_sentiment_latest,
+                            partner.social_sentiment_trend, partner.social_complaint_count, partner.social_influence,
+                            partner.social_networks, partner.social_last_contact_date, partner.social_segment)
+                           IS DISTINCT FROM
+                           (f.post_count, f.average, f.latest, f.trend, f.complaints, f.influence, f.networks,
+                            f.last_contact, f.segment)
+                    """,
+                    ids=batch,
+                    d30=now - timedelta(days=30),
+                    d60=now - timedelta(days=60),
+                    promoter=PROMOTER_MIN,
+                    detractor=DETRACTOR_MAX,
                 )
             )
-            stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
-            influence = dict(
-                self.env["social.crm.profile"]._read_group(
-                    [("partner_id", "in", partners.ids)], ["partner_id"], ["influence_score:max"]
-                )
+        self.browse(partner_ids).invalidate_recordset(list(SOCIAL_STAT_FIELDS))
+
+    @api.model
+    def _cron_social_refresh_trends(self, batch_size=SOCIAL_STAT_BATCH):
+        """The 30-day trend moves with the calendar: refresh, batch by batch,
+        the partners who posted in the last 61 days or still show a trend, and
+        those never refreshed yet (posts stored before the figures existed)."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT DISTINCT partner_id FROM social_crm_post
+                    WHERE partner_id IS NOT NULL AND published_date >= %s
+                   UNION
+                   SELECT id FROM res_partner WHERE social_sentiment_trend != 0
+                   UNION
+                   SELECT DISTINCT post.partner_id FROM social_crm_post post
+                     JOIN res_partner partner ON partner.id = post.partner_id
+                    WHERE partner.social_last_contact_date IS NULL AND NOT COALESCE(post.is_deleted, FALSE)""",
+                self.env.cr.now() - timedelta(days=61),
             )
-        for partner in self:
-            count, average, latest, recent, previous, complaints = stats.get(partner.id, (0, 0, 0, None, None, 0))
-            partner.social_post_count = count
-            partner.social_sentiment_avg = average or 0.0
-            partner.social_sentiment_latest = latest or 0.0
-            partner.social_sentiment_trend = (recent or 0.0) - (previous or 0.0) if recent is not None else 0.0
-            partner.social_complaint_count = complaints
-            partner.social_influence = influence.get(partner, 0.0) if partners else 0.0
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        cron = self.env["ir.cron"]
+        for start in range(0, len(partner_ids), batch_size):
+            batch = partner_ids[start : start + batch_size]
+            self._social_refresh_stats(batch)
+            if not cron._commit_progress(len(batch)):
+                break
 
     def action_view_social_posts(self):
         self.ensure_one()
@@ -97,3 +223,10 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         action["context"] = {"search_default_group_by_network": 0}
         return action
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "company_id" in vals:
+            # the company decides which posts count
+            self._social_refresh_stats(self.ids)
+        return result

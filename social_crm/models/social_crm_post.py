@@ -16,6 +16,7 @@ from ..core.analysis import Analyzer
 from ..core.errors import ConnectorError
 from ..core.routing import PostFacts
 from ..core.types import POST_KINDS, Author, NormalizedPost
+from .res_partner import SOCIAL_STAT_POST_FIELDS
 from .social_crm_account import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -118,12 +119,31 @@ class SocialCrmPost(models.Model):
             author = post.profile_id.display_name or ""
             post.display_name = f"{author}: {excerpt}" if author else excerpt or post.external_id
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        posts = super().create(vals_list)
+        self.env["res.partner"]._social_refresh_stats(posts.partner_id.ids)
+        return posts
+
     def write(self, vals):
         if {"sentiment_label", "intent"} & set(vals) and not self.env.context.get("social_crm_analysis"):
             self._record_corrections(vals)
             if vals.get("sentiment_label") in LABEL_SCORES and "sentiment_score" not in vals:
                 vals = dict(vals, sentiment_score=LABEL_SCORES[vals["sentiment_label"]])
-        return super().write(vals)
+        moves_figures = SOCIAL_STAT_POST_FIELDS.intersection(vals) and not self.env.context.get(
+            "social_crm_defer_partner_stats"
+        )
+        partners_before = self.partner_id.ids if moves_figures else []
+        result = super().write(vals)
+        if moves_figures:
+            self.env["res.partner"]._social_refresh_stats(partners_before + self.partner_id.ids)
+        return result
+
+    def unlink(self):
+        partner_ids = self.partner_id.ids
+        result = super().unlink()
+        self.env["res.partner"]._social_refresh_stats(partner_ids)
+        return result
 
     def _record_corrections(self, vals):
         """Keep what an agent changed in the analysis, with the text it was about."""
@@ -185,7 +205,11 @@ class SocialCrmPost(models.Model):
             return 0
         # the statements below are plain SQL: pending ORM writes (a partner just linked) go first
         self.env.flush_all()
-        profiles = self.env["social.crm.profile"]._upsert_authors(account, [item.author for item in items])
+        profiles = (
+            self.env["social.crm.profile"]
+            .with_context(social_crm_defer_partner_stats=True)
+            ._upsert_authors(account, [item.author for item in items])
+        )
         self.env.cr.execute(
             SQL(
                 "SELECT external_id, id FROM social_crm_post WHERE account_id = %s AND external_id = ANY(%s)",
@@ -204,6 +228,8 @@ class SocialCrmPost(models.Model):
         self.invalidate_model()
         authors = self.env["social.crm.profile"].browse(profile_id for profile_id, _partner in profiles.values())
         authors._update_influence()
+        # one statement refreshes the figures of every customer the page touched
+        self.env["res.partner"]._social_refresh_stats(authors.partner_id.ids)
         return len(new_ids)
 
     def _analyzer(self, company):
@@ -331,7 +357,8 @@ class SocialCrmPost(models.Model):
             }
             values.update({key: value for key, value in metrics.items() if value and value != post[key]})
             if values:
-                post.with_context(social_crm_analysis=True).write(values)
+                # the page refreshes its customers' figures once, in _ingest
+                post.with_context(social_crm_analysis=True, social_crm_defer_partner_stats=True).write(values)
 
     def _link_parents(self, post_ids):
         """Resolve parent ids of new posts, and of stored replies whose parent

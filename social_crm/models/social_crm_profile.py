@@ -225,13 +225,24 @@ class SocialCrmProfile(models.Model):
         return partner
 
     def write(self, vals):
+        partners_before = self.partner_id.ids if "partner_id" in vals else []
         result = super().write(vals)
         if "partner_id" in vals:
             # the posts follow their author to the partner
             posts = self.env["social.crm.post"].search([("profile_id", "in", self.ids)])
-            posts.write({"partner_id": vals["partner_id"]})
+            posts.with_context(social_crm_defer_partner_stats=True).write({"partner_id": vals["partner_id"]})
             if vals["partner_id"]:
                 super().write({"suggested_partner_ids": [Command.clear()]})
+            # posts and influence leave one partner for the other: both partners' figures move
+            # (ingestion refreshes the page's partners once, at its end)
+            if not self.env.context.get("social_crm_defer_partner_stats"):
+                self.env["res.partner"]._social_refresh_stats(partners_before + self.partner_id.ids)
+        return result
+
+    def unlink(self):
+        partner_ids = self.partner_id.ids
+        result = super().unlink()
+        self.env["res.partner"]._social_refresh_stats(partner_ids)
         return result
 
     def _update_influence(self):

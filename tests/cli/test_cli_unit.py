@@ -207,3 +207,43 @@ def test_json2_is_chosen_only_when_the_server_offers_it(imitation):
     _Odoo19.version = None  # /web/version answers 404: older than 16, or not Odoo
     assert not offers_json2(imitation)
     assert connect(imitation, "prod", api_key="good-key", transport="json2").name == "json2"
+
+
+# -- backtest of a listening topic ---------------------------------------------------
+
+
+class RecordingServer:
+    """Answers the calls of ``backtest`` as a server holding one topic would."""
+
+    name = "recording"
+
+    def __init__(self, alerts):
+        self.alerts = alerts
+        self.calls = []
+
+    def call(self, model, method, ids=None, **kwargs):
+        self.calls.append((model, method, ids, kwargs))
+        if method == "search_read":
+            return [{"id": 7, "name": "Nordlight", "kind": "brand"}]
+        return self.alerts
+
+    def close(self):
+        pass
+
+
+def test_backtest_lists_the_alerts_the_server_computed(monkeypatch):
+    alert = {
+        "start": "2026-03-01 10:00:00", "end": "2026-03-02 09:00:00", "signals": ["crisis"], "volume": 81,
+        "volume_threshold": 23.0, "negative_share": 0.64, "share_threshold": 0.4,
+    }  # fmt: skip
+    server = RecordingServer([alert])
+    monkeypatch.setattr("social_crm_cli.cli.connect", lambda *args, **kwargs: server)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["backtest", "Nordlight", "--days", "30", "--k", "2.5", "--api-key", "k", "--db", "d"], out, err)
+    assert code == 0, err.getvalue()
+    assert ("social.crm.topic", "backtest", [7], {"days": 30, "k": 2.5}) in server.calls
+    assert "1 alerts" in out.getvalue() and "crisis" in out.getvalue() and "81 / 23.0" in out.getvalue()
+    out = io.StringIO()
+    assert main(["backtest", "7", "--json", "--api-key", "k", "--db", "d"], out, err) == 0
+    assert json.loads(out.getvalue()) == [alert]
+    assert main(["backtest", "7", "--days", "0", "--api-key", "k", "--db", "d"], io.StringIO(), err) == 2
