@@ -521,39 +521,77 @@ class SocialCrmPost(models.Model):
 
     def _reply(self, text):
         """Send ``text`` as a reply on the network, store it as our outgoing
-        post, and record the first response time; return the stored reply."""
+        post, and record the first response time; return the stored reply.
+
+        Once the network published the reply nothing is rolled back: the
+        reply, the post's state and the first response are recorded whatever
+        the user's rights elsewhere, and a chatter that cannot be written is
+        reported to the user (see :meth:`_record_reply`)."""
         self.ensure_one()
+        published = self._published_reply(text)
+        if published:
+            raise UserError(
+                self.env._(
+                    "This reply is already public on %(network)s (sent %(date)s); it was not sent again.",
+                    network=self._network_label(),
+                    date=published.published_date or published.create_date,
+                )
+            )
         try:
             sent = self.account_id._connector().reply(self._to_normalized(), text)
         except (ConnectorError, NotImplementedError) as error:
             raise UserError(self.env._("The reply was not sent: %(error)s", error=error)) from None
-        self._ingest(self.account_id, [sent], self.stream_id)
-        reply = self.search([("account_id", "=", self.account_id.id), ("external_id", "=", sent.external_id)])
+        return self._record_reply(sent)
+
+    def _published_reply(self, text):
+        """Our reply to this post already published with ``text`` (networks
+        may prefix a mention), so that a second Send does not publish it twice."""
+        wanted = " ".join(text.split())
+        replies = self.sudo().child_ids.filtered(lambda child: child.direction == "outgoing")
+        return replies.filtered(lambda reply: wanted in " ".join((reply.text or "").split())).sorted("id")[:1]
+
+    def _record_reply(self, sent):
+        """Record the reply the network published.  Superuser rights, because
+        the reply is public already: an agent who may not write the customer
+        or create posts must not lose what the customer has read.  What the
+        chatter cannot take is logged and returned as ``failed_logs``."""
+        post = self.sudo()
+        post._ingest(post.account_id, [sent], post.stream_id)
+        reply = post.search([("account_id", "=", post.account_id.id), ("external_id", "=", sent.external_id)])
         reply.write(
             {
                 "direction": "outgoing",
                 "state": "processed",
-                "parent_id": self.id,
-                "ticket_id": self.ticket_id.id,
-                "lead_id": self.lead_id.id,
-                "partner_id": self.partner_id.id,
+                "parent_id": post.id,
+                "ticket_id": post.ticket_id.id,
+                "lead_id": post.lead_id.id,
+                "partner_id": post.partner_id.id,
             }
         )
         now = fields.Datetime.now()
         values = {"state": "replied"}
-        if not self.first_response_date:
+        if not post.first_response_date:
             values["first_response_date"] = now
-            values["response_time_hours"] = (now - (self.published_date or self.create_date)).total_seconds() / 3600
-        self.write(values)
-        self.ticket_id._social_record_first_response(now)
+            values["response_time_hours"] = (now - (post.published_date or post.create_date)).total_seconds() / 3600
+        post.write(values)
+        post.ticket_id._social_record_first_response(now)
         body = Markup("<p>%s</p>%s") % (
             self.env._("Replied on %(network)s:", network=self._network_label()),
             reply._quote_html(),
         )
-        for record in (self.ticket_id, self.lead_id, self.partner_id):
-            if record:
-                message = record.message_post(
-                    body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+        for record in (post.ticket_id, post.lead_id, post.partner_id):
+            if not record:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    # sudo keeps the agent as author: only the access check is skipped
+                    message = record.message_post(
+                        body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+                    )
+                    message.social_post_id = reply
+            except Exception as error:  # noqa: BLE001 - the reply is public: a chatter must not undo it
+                _logger.info("Social reply %s could not be logged on %s: %s", reply.id, record, error)
+                reply.processing_error = self.env._(
+                    "Not logged on %(record)s: %(error)s", record=record.display_name, error=error
                 )
-                message.sudo().social_post_id = reply
         return reply
