@@ -15,6 +15,7 @@ from odoo.tools import SQL, plaintext2html
 from ..core.analysis import Analyzer
 from ..core.errors import ConnectorError
 from ..core.routing import PostFacts
+from ..core.threads import parents_to_look_up, thread_ids
 from ..core.types import POST_KINDS, Author, NormalizedPost
 from .social_crm_account import to_naive_utc
 
@@ -243,6 +244,7 @@ class SocialCrmPost(models.Model):
         now = self.env.cr.now()
         uid = self.env.uid
         analyzer = self._analyzer(company)
+        threads = thread_ids(items, self._stored_threads(account, parents_to_look_up(items)))
         rows = []
         for item in items:
             profile_id, partner_id = profiles[item.author.external_id]
@@ -263,7 +265,7 @@ class SocialCrmPost(models.Model):
                 "edited_date": to_naive_utc(item.edited_at) or None,
                 "is_deleted": item.deleted,
                 "parent_external_id": item.parent_external_id or None,
-                "thread_external_id": item.thread_external_id or item.external_id,
+                "thread_external_id": threads[item.external_id],
                 "like_count": item.metrics.likes,
                 "reply_count": item.metrics.replies,
                 "repost_count": item.metrics.reposts,
@@ -286,6 +288,20 @@ class SocialCrmPost(models.Model):
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
+
+    def _stored_threads(self, account, external_ids):
+        """``{external_id: thread}`` of the stored posts of ``account`` among ``external_ids``."""
+        if not external_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """SELECT external_id, thread_external_id FROM social_crm_post
+                    WHERE account_id = %s AND external_id = ANY(%s)""",
+                account.id,
+                list(external_ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     def _apply_changes(self, items_by_id):
         """Update stored posts that the network reports edited, deleted or with
@@ -333,6 +349,23 @@ class SocialCrmPost(models.Model):
                          WHERE parent.id = ANY(%(ids)s) AND child.parent_id IS NULL
                        ) link
                  WHERE child.id = link.child_id
+                """,
+                ids=post_ids,
+            )
+        )
+        # replies stored before their parent took the parent's id as thread;
+        # a parent that is itself a reply brings them into its own thread
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_post waiting SET thread_external_id = arrived.thread_external_id
+                  FROM social_crm_post arrived
+                 WHERE arrived.id = ANY(%(ids)s)
+                   AND arrived.thread_external_id <> arrived.external_id
+                   AND waiting.account_id = arrived.account_id
+                   AND waiting.thread_external_id = arrived.external_id
+                   AND waiting.parent_external_id IS NOT NULL
+                   AND waiting.id <> arrived.id
                 """,
                 ids=post_ids,
             )
@@ -417,6 +450,11 @@ class SocialCrmPost(models.Model):
             self.state = "processed"
 
     def _open_thread_ticket(self):
+        """The open ticket this post follows up: its parent's, else the first
+        one opened in its thread (a reply stored before its parent may have
+        opened a later one)."""
+        if self.parent_id.ticket_id and not self.parent_id.ticket_id.closed:
+            return self.parent_id.ticket_id
         if not self.thread_external_id:
             return self.env["helpdesk.ticket"]
         return self.search(
@@ -426,9 +464,8 @@ class SocialCrmPost(models.Model):
                 ("ticket_id", "!=", False),
                 ("ticket_id.closed", "=", False),
                 ("id", "!=", self.id),
-            ],
-            limit=1,
-        ).ticket_id
+            ]
+        ).ticket_id.sorted("id")[:1]
 
     def _apply_rule(self, rule):
         """Carry out ``rule`` on the post."""
