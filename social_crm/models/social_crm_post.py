@@ -248,7 +248,7 @@ class SocialCrmPost(models.Model):
         rows = []
         for item in items:
             profile_id, partner_id = profiles[item.author.external_id]
-            own = bool(account.external_id) and item.author.external_id == account.external_id
+            own = account._is_own(item.author)
             values = {
                 "account_id": account.id,
                 "stream_id": stream.id if stream else None,

@@ -11,3 +11,5 @@ from . import test_tour
 from . import test_i18n
 from . import test_agent_replies
 from . import test_threads
+from . import test_account_buttons
+from . import test_identity

@@ -55,6 +55,9 @@ class MastodonConnector(OAuth2Connector):
     max_text_length = DEFAULT_MAX_CHARACTERS
     can_reply = True
     can_publish = True
+    federated = True
+    #: an access token made under Preferences > Development works alone; tokens never expire
+    credential_fields = ("access_token", "client_id", "client_secret")
     oauth_scopes = ("read:accounts", "read:notifications", "read:search", "read:statuses", "write:statuses")
     oauth_pkce = True
     oauth_revoke_client_in_body = True
@@ -74,6 +77,7 @@ class MastodonConnector(OAuth2Connector):
 
     def check_connection(self) -> str:
         account = self.authorized("GET", "/api/v1/accounts/verify_credentials").json()
+        self.account_external_id = required_str(account, "id")
         return required_str(account, "acct")
 
     # -- HTTP --------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""The account's buttons as a Social CRM manager, against the Mastodon imitation."""
+
+from odoo.tests import tagged
+
+from .common import SimulatedCommits, SocialCrmCase, imitations
+from .roles import role_users
+
+
+@tagged("post_install", "-at_install")
+class TestManagerOnMastodon(SocialCrmCase):
+    """Test Connection and Fetch Now against the Mastodon imitation."""
+
+    def setUp(self):
+        super().setUp()
+        self.server_module, self.mastodon, _telegram = imitations()
+        self.commits = SimulatedCommits(self.env)
+        self.patch(self.env.cr, "commit", self.commits.commit)
+        self.manager = role_users(self.env, self.company, prefix="mastodon")["manager"]
+        self.imitation = self.mastodon.MastodonImitation()
+        self.server = self.server_module.ImitationServer(self.imitation)
+        self.server.__enter__()
+        self.addCleanup(self.server.__exit__, None, None, None)
+        self.account = (
+            self.env["social.crm.account"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Shop on Mastodon",
+                    "network": "mastodon",
+                    "company_id": self.company.id,
+                    "base_url": self.server.url,
+                    "credential_ids": [(0, 0, {"key": "access_token", "value": self.mastodon.TOKEN})],
+                    "stream_ids": [(0, 0, {"name": "Mentions", "kind": "mentions"})],
+                }
+            )
+        )
+
+    def test_test_connection_stores_the_accounts_network_id_and_handle(self):
+        self.account.action_check_connection()
+        account = self.account
+        self.assertEqual((account.external_id, account.handle, account.state), ("1", "shop", "connected"))

@@ -1,0 +1,70 @@
+"""Who wrote a post: our own account (never a customer post), or a customer
+found by the profile's fields or phone number."""
+
+from odoo.tests import tagged
+
+from odoo.addons.social_crm.core.types import Author
+
+from .common import COMPLAINT, SimulatedCommits, SocialCrmCase, imitations, incoming
+
+
+@tagged("post_install", "-at_install")
+class TestIdentity(SocialCrmCase):
+    def setUp(self):
+        super().setUp()
+        self.patch(self.env.cr, "commit", SimulatedCommits(self.env).commit)
+        self.Post = self.env["social.crm.post"]
+        self.Post.search([("company_id", "!=", self.company.id), ("state", "=", "new")]).write({"state": "ignored"})
+        self.env["social.crm.rule"].create({"name": "All", "company_id": self.company.id, "action": "ticket"})
+
+    def stored(self, account, external_id):
+        return self.Post.search([("account_id", "=", account.id), ("external_id", "=", external_id)])
+
+    def test_own_posts_are_recognised_by_handle_without_the_network_id(self):
+        self.account.write({"external_id": False, "handle": "@NordLight"})
+        self.Post._ingest(
+            self.account,
+            [
+                incoming("own-1", COMPLAINT, Author("brand-77", "nordlight")),
+                incoming("cust-1", COMPLAINT, Author("c", "nordlighter")),
+            ],
+        )
+        while self.Post._process_new():
+            pass
+        own, customer = self.stored(self.account, "own-1"), self.stored(self.account, "cust-1")
+        self.assertEqual((own.direction, own.state, own.ticket_id.id), ("outgoing", "processed", False))
+        self.assertEqual((customer.direction, bool(customer.ticket_id)), ("incoming", True))
+
+    def test_mastodon_own_statuses_in_a_hashtag_and_in_conversations_are_not_customers(self):
+        server_module, mastodon, _telegram = imitations()
+        imitation = mastodon.MastodonImitation()
+        shop = mastodon.OWN_ACCOUNT
+        jana = mastodon.account("77", "jana@other.example")
+        ours = imitation.add_status("<p>Naše nová nabídka #fiber</p>", shop, tags=["fiber"])
+        theirs = imitation.add_status("<p>#fiber nefunguje, je to hrozné!</p>", jana, tags=["fiber"])
+        dm = imitation.add_status("<p>@jana Omlouváme se, problém je vyřešen.</p>", shop, visibility="direct")
+        imitation.conversations.append({"id": "5", "accounts": [jana], "unread": False, "last_status": dm})
+        with server_module.ImitationServer(imitation) as server:
+            account = self.env["social.crm.account"].create(
+                {
+                    "name": "M",
+                    "network": "mastodon",
+                    "company_id": self.company.id,
+                    "base_url": server.url,
+                    # as typed by an administrator: our full address on the instance, no network id
+                    "handle": "@Shop@127.0.0.1",
+                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
+                    "stream_ids": [
+                        (0, 0, {"name": "tag", "kind": "search", "query": "#fiber"}),
+                        (0, 0, {"name": "dm", "kind": "messages"}),
+                    ],
+                }
+            )
+            account._fetch()
+        while self.Post._process_new():
+            pass
+        self.assertEqual(account.state, "connected", account.last_error)
+        for status in (ours, dm):
+            post = self.stored(account, status["id"])
+            self.assertEqual((post.direction, post.state, post.ticket_id.id), ("outgoing", "processed", False))
+        self.assertTrue(self.stored(account, theirs["id"]).ticket_id)
