@@ -68,3 +68,32 @@ class TestIdentity(SocialCrmCase):
             post = self.stored(account, status["id"])
             self.assertEqual((post.direction, post.state, post.ticket_id.id), ("outgoing", "processed", False))
         self.assertTrue(self.stored(account, theirs["id"]).ticket_id)
+
+    def test_mastodon_profile_fields_link_the_customer(self):
+        server_module, mastodon, _telegram = imitations()
+        imitation = mastodon.MastodonImitation()
+        customer = self.env["res.partner"].create({"name": "Firma Jana", "email": "jana@firma.example"})
+        site = self.env["res.partner"].create({"name": "Web Petr", "website": "https://petr.example.cz"})
+        jana_fields = [{"name": "Kontakt", "value": '<a href="mailto:jana@firma.example">jana@firma.example</a>'}]
+        petr_fields = [{"name": "Web", "value": '<a href="https://petr.example.cz" rel="me">petr.example.cz</a>'}]
+        imitation.add_mention("<p>@shop Dobrý den</p>", mastodon.account("78", "jana", fields=jana_fields))
+        imitation.add_mention("<p>@shop Ahoj</p>", mastodon.account("79", "petr", fields=petr_fields))
+        with server_module.ImitationServer(imitation) as server:
+            account = self.env["social.crm.account"].create(
+                {
+                    "name": "M",
+                    "network": "mastodon",
+                    "company_id": self.company.id,
+                    "base_url": server.url,
+                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
+                    "stream_ids": [(0, 0, {"name": "in", "kind": "mentions"})],
+                }
+            )
+            account._fetch()
+        jana, petr = (
+            self.posts(account).filtered(lambda p, h=handle: p.profile_id.handle == h) for handle in ("jana", "petr")
+        )
+        self.assertEqual((jana.partner_id, jana.profile_id.match_reason), (customer, "e-mail"))
+        # a website is weaker evidence than the company's threshold: a suggestion
+        self.assertEqual(petr.profile_id.website, "https://petr.example.cz")
+        self.assertEqual((petr.profile_id.suggested_partner_ids, petr.profile_id.match_reason), (site, "website"))

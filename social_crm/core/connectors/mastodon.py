@@ -21,12 +21,14 @@ OAuth: the administrator registers the app on the instance and enters its
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
 from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..matching import EMAIL
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import (
@@ -43,6 +45,8 @@ from ._parse import (
 from .base import ensure_text_length, retry_after
 
 DEFAULT_MAX_CHARACTERS = 500
+#: a web address in a profile field (the link's target; its text may be shortened)
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
 #: instance base URL -> the status length it accepts, read once per process
 _max_characters_by_instance: dict[str, int] = {}
 
@@ -283,6 +287,7 @@ class MastodonConnector(OAuth2Connector):
         if warning:  # a content warning is part of what the author wrote
             text = clean_text(f"{warning}\n\n{text}" if text else warning)
         edited = optional_str(status, "edited_at")
+        bio, email, website = _profile(account)
         return NormalizedPost(
             external_id=required_str(status, "id"),
             author=Author(
@@ -291,7 +296,9 @@ class MastodonConnector(OAuth2Connector):
                 display_name=optional_str(account, "display_name"),
                 url=optional_str(account, "url"),
                 followers=optional_int(account, "followers_count"),
-                bio=html_to_text(optional_str(account, "note")),
+                bio=bio,
+                email=email,
+                website=website,
             ),
             text=text,
             created_at=parse_datetime(status.get("created_at")),
@@ -307,6 +314,25 @@ class MastodonConnector(OAuth2Connector):
                 reposts=optional_int(status, "reblogs_count"),
             ),
         )
+
+
+def _profile(account: dict) -> tuple[str, str, str]:
+    """``(bio, e-mail, website)`` of an account: its note and its profile
+    ``fields`` (name/value pairs, values in HTML), where people put an
+    e-mail address, a website or a phone number that identity matching reads."""
+    pairs, links = [], []
+    fields = account.get("fields")
+    for field in fields if isinstance(fields, list) else []:
+        html = optional_str(field, "value") if isinstance(field, dict) else ""
+        value = html_to_text(html)
+        if value:
+            pairs.append((html_to_text(optional_str(field, "name")), value))
+            links += _LINK.findall(html)
+    note = html_to_text(optional_str(account, "note"))
+    bio = "\n".join([note] * bool(note) + [f"{name}: {value}" if name else value for name, value in pairs])
+    email = next((found.group(0) for _name, value in pairs if (found := EMAIL.search(value))), "")
+    website = next(iter(links), "") or next((value for _name, value in pairs if _LINK.fullmatch(value)), "")
+    return bio, email, website
 
 
 def _error_message(response: requests.Response) -> str:
