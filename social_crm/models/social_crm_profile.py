@@ -187,7 +187,9 @@ class SocialCrmProfile(models.Model):
                 known.setdefault(row["partner_id"][0], set()).add((row["network"], row["handle"].lower()))
         terms = (
             ([[("email_normalized", "in", list(emails))]] if emails else [])
-            + [[("phone_sanitized", "=like", f"%{phone}")] for phone in phones]
+            # phone_mobile_search compares digits in SQL, with or without the
+            # phonenumbers library (without it phone_sanitized is the raw number)
+            + [[("phone_mobile_search", "=like", phone)] for phone in phones]
             + [[("website", "ilike", host)] for host in hosts]
             + [[("name", "=ilike", name)] for name in names]
         )
@@ -196,14 +198,14 @@ class SocialCrmProfile(models.Model):
             domain = Domain.OR(terms + [[("id", "in", list(known))]])
             domain &= Domain("company_id", "in", [company.id, False])
             partners = self.env["res.partner"].search_read(
-                domain, ["name", "email_normalized", "phone_sanitized", "website"]
+                domain, ["name", "email_normalized", "phone", "phone_sanitized", "website"]
             )
         return [
             PartnerIdentity(
                 partner_id=row["id"],
                 name=row["name"] or "",
                 emails=frozenset([row["email_normalized"]] if row["email_normalized"] else []),
-                phones=frozenset([row["phone_sanitized"]] if row["phone_sanitized"] else []),
+                phones=frozenset(number for number in (row["phone"], row["phone_sanitized"]) if number),
                 hosts=frozenset([host_of(row["website"])] if row["website"] and host_of(row["website"]) else []),
                 handles=frozenset(known.get(row["id"], ())),
             )

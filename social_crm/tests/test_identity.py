@@ -97,3 +97,21 @@ class TestIdentity(SocialCrmCase):
         # a website is weaker evidence than the company's threshold: a suggestion
         self.assertEqual(petr.profile_id.website, "https://petr.example.cz")
         self.assertEqual((petr.profile_id.suggested_partner_ids, petr.profile_id.match_reason), (site, "website"))
+
+    def check_phone_match(self, sanitized):
+        """A customer's phone, as typed, found from the number in a bio;
+        ``sanitized`` is what ``phone_sanitized`` holds (the E.164 number
+        with the phonenumbers library, the raw number without it)."""
+        customer = self.env["res.partner"].create({"name": "Petr Dvořák", "phone": "+420 (602) 111-222"})
+        self.env.cr.execute("UPDATE res_partner SET phone_sanitized = %s WHERE id = %s", (sanitized, customer.id))
+        customer.invalidate_recordset(["phone_sanitized"])
+        author = Author(f"ph-{sanitized}", "petr_d", bio="Volejte 602 111 222")
+        self.Post._ingest(self.account, [incoming(f"ph-{sanitized}", "Dobrý den", author)])
+        profile = self.env["social.crm.profile"].search([("external_id", "=", f"ph-{sanitized}")])
+        self.assertEqual((profile.partner_id, profile.match_reason), (customer, "phone"))
+
+    def test_phone_matching_without_the_phonenumbers_library(self):
+        self.check_phone_match("+420 (602) 111-222")
+
+    def test_phone_matching_with_the_phonenumbers_library(self):
+        self.check_phone_match("+420602111222")
