@@ -45,6 +45,7 @@ def analyzer_for(languages, keywords):
 
 class SocialCrmPost(models.Model):
     _name = "social.crm.post"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Social Post"
     _order = "published_date desc, id desc"
 
@@ -480,13 +481,14 @@ class SocialCrmPost(models.Model):
             record = self.env["crm.lead"]._social_create_from_post(self, rule)
             values["lead_id"] = record.id
         self.write(values)
-        target = record or self.partner_id
-        if rule.activity_type_id and target:
+        if rule.activity_type_id:
+            # where an agent sees it: the new record, else the customer, else the post itself
+            target = record or self.partner_id or self
             target.activity_schedule(
                 activity_type_id=rule.activity_type_id.id,
                 summary=rule.activity_summary or shorten(self.text or "", 60),
                 date_deadline=fields.Date.context_today(self) + relativedelta(days=rule.activity_days),
-                user_id=(rule.user_id or self.env.user).id,
+                user_id=rule._activity_user(record).id,
             )
         if rule.acknowledge and rule.acknowledgement and rule.action != "ignore":
             self._acknowledge(rule)

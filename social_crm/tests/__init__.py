@@ -13,3 +13,4 @@ from . import test_agent_replies
 from . import test_threads
 from . import test_account_buttons
 from . import test_identity
+from . import test_rule_activities
