@@ -257,9 +257,35 @@ class SocialCrmAccount(models.Model):
         self.write({"state": "draft", "last_error": False, "next_fetch_date": False})
 
     def action_fetch_now(self):
-        for account in self:
+        """Fetch the accounts now, except those the network asked to wait
+        (calling again would only earn another rate-limit answer): the user is
+        told when they may fetch again."""
+        now = fields.Datetime.now()
+        waiting = self.filtered(lambda account: account.rate_limit_reset and account.rate_limit_reset > now)
+        for account in self - waiting:
             account._fetch()
-        return True
+        waiting |= self.filtered(lambda account: account.rate_limit_reset and account.rate_limit_reset > now)
+        if not waiting:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "message": "\n".join(
+                    self.env._(
+                        "%(account)s is rate limited by the network; it may fetch again after %(time)s.",
+                        account=account.name,
+                        time=fields.Datetime.context_timestamp(self, account.rate_limit_reset).strftime(
+                            "%Y-%m-%d %H:%M:%S"
+                        ),
+                    )
+                    for account in waiting
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_view_posts(self):
         self.ensure_one()

@@ -1,5 +1,8 @@
 """The account's buttons as a Social CRM manager, against the Mastodon imitation."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import SimulatedCommits, SocialCrmCase, imitations
@@ -39,3 +42,15 @@ class TestManagerOnMastodon(SocialCrmCase):
         self.account.action_check_connection()
         account = self.account
         self.assertEqual((account.external_id, account.handle, account.state), ("1", "shop", "connected"))
+
+    def test_fetch_now_waits_for_the_rate_limit_reset(self):
+        reset = fields.Datetime.now() + timedelta(seconds=60)
+        self.account.sudo().rate_limit_reset = reset  # what a 429 answer left (the network asked us to wait)
+        self.imitation.add_mention("<p>@shop hello</p>", self.mastodon.account("77", "jana"))
+        action = self.account.action_fetch_now()
+        self.assertEqual(self.server.requests, [], "no call during the reset window")
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertIn("may fetch again after", action["params"]["message"])
+        self.account.sudo().rate_limit_reset = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertTrue(self.account.action_fetch_now())
+        self.assertEqual(self.account.social_post_count, 1)
