@@ -9,7 +9,7 @@ from psycopg2 import errors
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.analysis import Analyzer
@@ -385,6 +385,27 @@ class SocialCrmPost(models.Model):
             text=self.text or "",
             partner_tag_ids=frozenset(self.partner_id.category_id.ids),
         )
+
+    @api.model
+    def action_route_new_posts(self):
+        """Route the new posts now, as the scheduled action does (a manager's
+        button: no developer mode needed to run the scheduled action by hand)."""
+        if not self.env.user.has_group("social_crm.group_social_crm_manager"):
+            raise AccessError(self.env._("Only Social CRM managers can run the routing."))
+        waiting = [("state", "=", "new"), ("direction", "=", "incoming"), ("processing_error", "=", False)]
+        before = self.search_count(waiting)
+        # as the scheduled action: rules create tickets, leads and activities whatever the manager's own rights
+        self.sudo()._cron_process_new()
+        routed = before - self.search_count(waiting)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s new posts routed.", count=routed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _cron_process_new(self, batch_size=200):

@@ -3,6 +3,7 @@ and what an author's profile fields say (identity matching)."""
 
 import pytest
 
+from social_crm.core.connectors import get_connector_class
 from social_crm.core.matching import AuthorIdentity, PartnerIdentity, handle_key, match_author
 from social_crm.core.types import StreamSpec
 from tests.connectors.reading import build_connector, read_all
@@ -62,6 +63,10 @@ def test_malformed_fields_are_ignored(instance):
     connector = build_connector("mastodon", server, {"access_token": TOKEN})
     (post,) = read_all(connector, StreamSpec("mentions")).posts
     assert (post.author.bio, post.author.email, post.author.website) == ("I like tea", "", "")
+
+
+def test_the_credentials_a_token_alone_needs_are_listed():
+    assert "access_token" in get_connector_class("mastodon").credential_fields
 
 
 def test_handles_compare_without_case_at_sign_or_the_instances_domain():
