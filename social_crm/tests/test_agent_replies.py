@@ -39,7 +39,7 @@ class TestAgentReplies(RolesCase):
         partner_class = type(self.env["res.partner"])
 
         def refuse(record, **kwargs):
-            raise AccessError("no chatter for you")
+            raise AccessError(record.env._("no chatter for you"))
 
         self.patch(partner_class, "message_post", refuse)
         agent = self.users["agent"]
