@@ -386,10 +386,10 @@ class SocialCrmPost(models.Model):
             partner_tag_ids=frozenset(self.partner_id.category_id.ids),
         )
 
-    @api.model
     def action_route_new_posts(self):
-        """Route the new posts now, as the scheduled action does (a manager's
-        button: no developer mode needed to run the scheduled action by hand)."""
+        """Route every new post now, as the scheduled action does (the list's
+        button for managers: no developer mode needed to run the scheduled
+        action by hand); the selection, if any, does not matter."""
         if not self.env.user.has_group("social_crm.group_social_crm_manager"):
             raise AccessError(self.env._("Only Social CRM managers can run the routing."))
         waiting = [("state", "=", "new"), ("direction", "=", "incoming"), ("processing_error", "=", False)]

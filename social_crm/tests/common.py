@@ -25,6 +25,22 @@ def incoming(external_id, text, author, parent=""):
     )  # fmt: skip
 
 
+def mastodon_account(env, company, server, token, streams=(("Mentions", "mentions", ""),), **values):
+    """A Mastodon account on the imitation ``server``, with ``streams`` as
+    ``(name, kind, query)``; ``values`` as an administrator would type them."""
+    return env["social.crm.account"].create(
+        {
+            "name": "Shop on Mastodon",
+            "network": "mastodon",
+            "company_id": company.id,
+            "base_url": server.url,
+            "credential_ids": [(0, 0, {"key": "access_token", "value": token})],
+            "stream_ids": [(0, 0, {"name": name, "kind": kind, "query": query}) for name, kind, query in streams],
+            **values,
+        }
+    )
+
+
 def telegram_bot_account(env, name, bot_token, webhook_secret):
     """A Telegram bot account with a messages stream, for webhook deliveries."""
     return env["social.crm.account"].create(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import SimulatedCommits, SocialCrmCase, imitations
+from .common import SimulatedCommits, SocialCrmCase, imitations, mastodon_account
 from .roles import role_users
 
 
@@ -23,20 +23,7 @@ class TestManagerOnMastodon(SocialCrmCase):
         self.server = self.server_module.ImitationServer(self.imitation)
         self.server.__enter__()
         self.addCleanup(self.server.__exit__, None, None, None)
-        self.account = (
-            self.env["social.crm.account"]
-            .with_user(self.manager)
-            .create(
-                {
-                    "name": "Shop on Mastodon",
-                    "network": "mastodon",
-                    "company_id": self.company.id,
-                    "base_url": self.server.url,
-                    "credential_ids": [(0, 0, {"key": "access_token", "value": self.mastodon.TOKEN})],
-                    "stream_ids": [(0, 0, {"name": "Mentions", "kind": "mentions"})],
-                }
-            )
-        )
+        self.account = mastodon_account(self.env(user=self.manager), self.company, self.server, self.mastodon.TOKEN)
 
     def test_test_connection_stores_the_accounts_network_id_and_handle(self):
         self.account.action_check_connection()

@@ -5,7 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.social_crm.core.types import Author
 
-from .common import COMPLAINT, SimulatedCommits, SocialCrmCase, imitations, incoming
+from .common import COMPLAINT, SimulatedCommits, SocialCrmCase, imitations, incoming, mastodon_account
 
 
 @tagged("post_install", "-at_install")
@@ -45,20 +45,14 @@ class TestIdentity(SocialCrmCase):
         dm = imitation.add_status("<p>@jana Omlouváme se, problém je vyřešen.</p>", shop, visibility="direct")
         imitation.conversations.append({"id": "5", "accounts": [jana], "unread": False, "last_status": dm})
         with server_module.ImitationServer(imitation) as server:
-            account = self.env["social.crm.account"].create(
-                {
-                    "name": "M",
-                    "network": "mastodon",
-                    "company_id": self.company.id,
-                    "base_url": server.url,
-                    # as typed by an administrator: our full address on the instance, no network id
-                    "handle": "@Shop@127.0.0.1",
-                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
-                    "stream_ids": [
-                        (0, 0, {"name": "tag", "kind": "search", "query": "#fiber"}),
-                        (0, 0, {"name": "dm", "kind": "messages"}),
-                    ],
-                }
+            account = mastodon_account(
+                self.env,
+                self.company,
+                server,
+                mastodon.TOKEN,
+                [("tag", "search", "#fiber"), ("dm", "messages", "")],
+                # as typed by an administrator: our full address on the instance, no network id
+                handle="@Shop@127.0.0.1",
             )
             account._fetch()
         while self.Post._process_new():
@@ -79,16 +73,7 @@ class TestIdentity(SocialCrmCase):
         imitation.add_mention("<p>@shop Dobrý den</p>", mastodon.account("78", "jana", fields=jana_fields))
         imitation.add_mention("<p>@shop Ahoj</p>", mastodon.account("79", "petr", fields=petr_fields))
         with server_module.ImitationServer(imitation) as server:
-            account = self.env["social.crm.account"].create(
-                {
-                    "name": "M",
-                    "network": "mastodon",
-                    "company_id": self.company.id,
-                    "base_url": server.url,
-                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
-                    "stream_ids": [(0, 0, {"name": "in", "kind": "mentions"})],
-                }
-            )
+            account = mastodon_account(self.env, self.company, server, mastodon.TOKEN)
             account._fetch()
         jana, petr = (
             self.posts(account).filtered(lambda p, h=handle: p.profile_id.handle == h) for handle in ("jana", "petr")

@@ -4,7 +4,7 @@ from odoo.tests import tagged
 
 from odoo.addons.social_crm.core.types import Author
 
-from .common import COMPLAINT, SimulatedCommits, SocialCrmCase, imitations, incoming
+from .common import COMPLAINT, SimulatedCommits, SocialCrmCase, imitations, incoming, mastodon_account
 
 
 @tagged("post_install", "-at_install")
@@ -55,17 +55,7 @@ class TestThreads(SocialCrmCase):
         first = imitation.add_mention("<p>@shop Internet nefunguje, je to hrozné!</p>", author, language="cs")
         second = imitation.add_mention("<p>@shop Pořád nic.</p>", author, in_reply_to_id=first["id"], language="cs")
         with server_module.ImitationServer(imitation) as server:
-            account = self.env["social.crm.account"].create(
-                {
-                    "name": "M",
-                    "network": "mastodon",
-                    "company_id": self.company.id,
-                    "base_url": server.url,
-                    "handle": "shop",
-                    "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
-                    "stream_ids": [(0, 0, {"name": "in", "kind": "mentions"})],
-                }
-            )
+            account = mastodon_account(self.env, self.company, server, mastodon.TOKEN, handle="shop")
             account._fetch()
             while self.Post._process_new():
                 pass
