@@ -601,7 +601,20 @@ class SocialCrmPost(models.Model):
             sent = self.account_id._connector().reply(self._to_normalized(), text)
         except (ConnectorError, NotImplementedError) as error:
             raise UserError(self.env._("The reply was not sent: %(error)s", error=error)) from None
-        return self._record_reply(sent)
+        try:
+            with self.env.cr.savepoint():
+                return self._record_reply(sent)
+        except Exception as error:  # noqa: BLE001 - whatever failed, the agent must know the reply is public
+            _logger.info("Social reply to post %s is public but was not recorded: %s", self.id, error)
+            raise UserError(
+                self.env._(
+                    "Your reply is already public on %(network)s (%(url)s), but Odoo could not record it: "
+                    "%(error)s. Do not send it again.",
+                    network=self._network_label(),
+                    url=sent.url or sent.external_id,
+                    error=error,
+                )
+            ) from None
 
     def _published_reply(self, text):
         """Our reply to this post already published with ``text`` (networks

@@ -51,6 +51,18 @@ class TestAgentReplies(RolesCase):
         self.assertEqual((post.state, reply.text), ("replied", "Už to řešíme."))
         self.assertIn("Už to řešíme.", "".join(post.ticket_id.message_ids.mapped("body")))
 
+    def test_an_agent_is_told_a_reply_is_public_when_odoo_cannot_record_it(self):
+        post = self.routed(incoming("r-5", COMPLAINT, self.jana))
+
+        def broken_ingest(model, account, items, stream=None):
+            raise ValueError("disk full")
+
+        self.patch(type(self.Post), "_ingest", broken_ingest)
+        agent = self.users["agent"]
+        wizard = self.reply_wizard(agent, post.ticket_id.with_user(agent), "Omlouváme se.")
+        with self.assertRaisesRegex(UserError, "already public on Demo Network .*disk full"):
+            wizard.action_send()
+
     def test_a_sales_rep_replies_from_a_lead(self):
         post = self.routed(incoming("s-1", PURCHASE, Author("u-buyer", "buyer")))
         lead = post.lead_id
