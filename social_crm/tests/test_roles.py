@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.social_crm.core.types import Author
 
-from .common import COMPLAINT, incoming
+from .common import COMPLAINT, PURCHASE, incoming
 from .roles import RolesCase
 
 
@@ -47,6 +47,23 @@ class TestRoles(RolesCase):
         self.assertEqual(profiles, declared, "one author, not two")
         self.assertEqual(declared.external_id, "u-petr")
         self.assertEqual(self.Post.search([("external_id", "=", "r-4")]).partner_id, self.customer)
+
+    def test_agents_and_sales_reps_open_the_customers_social_tab(self):
+        complaint = self.routed(incoming("p-1", COMPLAINT, self.jana))
+        self.routed(incoming("p-2", PURCHASE, self.jana))
+        for role in ("agent", "sales_rep", "marketing"):
+            user = self.users[role]
+            form = self.env["res.partner"].with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            fields = {"social_post_count": {}, "social_profile_ids": {"fields": {"display_name": {}}}}
+            fields.update(
+                (name, {"fields": {"display_name": {}}})
+                for name in ("social_ticket_ids", "social_lead_ids", "social_post_ids")
+                if f'name="{name}"' in form
+            )
+            (values,) = self.customer.with_user(user).web_read(fields)
+            self.assertEqual(values["social_post_count"], 2, role)
+            if role == "agent":
+                self.assertEqual([ticket["id"] for ticket in values["social_ticket_ids"]], complaint.ticket_id.ids)
 
     def test_a_marketing_user_corrects_the_analysis_and_tests_a_rule(self):
         marketing = self.users["marketing"]
