@@ -2,7 +2,6 @@
 marketing user and a Social CRM manager, each with only the groups an
 administrator gives them (no sudo in the tests)."""
 
-
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -64,6 +63,43 @@ class TestRoles(RolesCase):
             self.assertEqual(values["social_post_count"], 2, role)
             if role == "agent":
                 self.assertEqual([ticket["id"] for ticket in values["social_ticket_ids"]], complaint.ticket_id.ids)
+
+    def test_the_buttons_agents_and_sales_reps_open_things_with(self):
+        complaint = self.routed(incoming("b-1", COMPLAINT, self.jana))
+        purchase = self.routed(incoming("b-2", PURCHASE, self.jana))
+        agent, rep = self.users["agent"], self.users["sales_rep"]
+        action = complaint.ticket_id.with_user(agent).action_social_reply()
+        self.assertEqual(
+            (action["res_model"], action["context"]["default_post_id"]), ("social.crm.reply", complaint.id)
+        )
+        action = purchase.lead_id.with_user(rep).action_social_reply()
+        self.assertEqual(action["context"]["default_post_id"], purchase.id)
+        for user in (agent, rep):
+            views = (
+                complaint.profile_id.with_user(user).action_view_posts(),
+                self.customer.with_user(user).action_view_social_posts(),
+                self.account.with_user(user).action_view_posts(),
+            )
+            for view in views:
+                self.assertIn(complaint, self.Post.with_user(user).search(view["domain"]))
+        self.assertEqual(complaint.with_user(agent).action_open_on_network()["type"], "ir.actions.act_url")
+
+    def test_the_managers_other_buttons(self):
+        manager = self.users["manager"]
+        account = self.account.with_user(manager)
+        account.action_disable()
+        self.assertEqual(account.state, "disabled")
+        account.action_enable()
+        self.assertEqual(account.action_check_connection()["params"]["type"], "success")
+        stream = self.streams[0].with_user(manager)
+        stream.action_reset_cursor()
+        self.assertFalse(stream.cursor)
+        rule = (
+            self.env["social.crm.rule"]
+            .with_user(manager)
+            .create({"name": "Mine", "company_id": self.company.id, "action": "none", "keywords": "router"})
+        )
+        self.assertEqual(rule.action_test_rule()["res_model"], "social.crm.post")
 
     def test_a_marketing_user_corrects_the_analysis_and_tests_a_rule(self):
         marketing = self.users["marketing"]
