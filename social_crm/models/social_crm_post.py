@@ -392,11 +392,12 @@ class SocialCrmPost(models.Model):
         action by hand); the selection, if any, does not matter."""
         if not self.env.user.has_group("social_crm.group_social_crm_manager"):
             raise AccessError(self.env._("Only Social CRM managers can run the routing."))
-        waiting = [("state", "=", "new"), ("direction", "=", "incoming"), ("processing_error", "=", False)]
-        before = self.search_count(waiting)
-        # as the scheduled action: rules create tickets, leads and activities whatever the manager's own rights
-        self.sudo()._cron_process_new()
-        routed = before - self.search_count(waiting)
+        # routed here and now (also where the queue bridge would enqueue jobs), as the scheduled
+        # action routes: rules create tickets, leads and activities whatever the manager's own rights
+        posts, routed = self.sudo(), 0
+        while processed := posts._process_new():
+            routed += processed
+            self.env["ir.cron"]._commit_progress(processed)  # outside a cron run: one commit per batch
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
