@@ -71,6 +71,16 @@ def normalize_handle(value: str) -> str:
     return (value or "").strip().lstrip("@").lower()
 
 
+def handle_key(value: str, instance: str = "") -> str:
+    """A handle as compared: case-insensitive, without its leading ``@``; on a
+    federated network (``instance`` given), the instance's own users' handles
+    get the instance's domain, so ``@Shop`` and ``shop@social.example`` match."""
+    handle = normalize_handle(value)
+    if instance and handle and "@" not in handle:
+        handle = f"{handle}@{instance.lower()}"
+    return handle
+
+
 def normalize_name(value: str) -> str:
     return " ".join((value or "").casefold().split())
 

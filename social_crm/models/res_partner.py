@@ -75,26 +75,42 @@ class ResPartner(models.Model):
         help="From the average sentiment of the customer's posts.",
     )
 
+    # each list only for those who may read its records: an agent opening a customer is no sales rep
     social_ticket_ids = fields.Many2many(
-        "helpdesk.ticket", compute="_compute_social_records", string="Open Social Tickets"
+        "helpdesk.ticket",
+        compute="_compute_social_ticket_ids",
+        string="Open Social Tickets",
+        groups="helpdesk_mgmt.group_helpdesk_user_own",
     )
-    social_lead_ids = fields.Many2many("crm.lead", compute="_compute_social_records", string="Open Social Leads")
+    social_lead_ids = fields.Many2many(
+        "crm.lead",
+        compute="_compute_social_lead_ids",
+        string="Open Social Leads",
+        groups="sales_team.group_sale_salesman",
+    )
 
-    def _compute_social_records(self):
-        """Open tickets and leads that the partner's posts produced, from one
-        grouped query."""
-        records = {
-            partner: (tickets, leads)
-            for partner, tickets, leads in self.env["social.crm.post"]._read_group(
-                [("partner_id", "in", self.ids), "|", ("ticket_id", "!=", False), ("lead_id", "!=", False)],
-                ["partner_id"],
-                ["ticket_id:recordset", "lead_id:recordset"],
-            )
-        }
+    def _social_records(self, field, model, open_domain):
+        """``{partner: open records}`` that the partners' posts produced, from
+        one grouped query and one search with the user's own record rules."""
+        groups = self.env["social.crm.post"]._read_group(
+            [("partner_id", "in", self.ids), (field, "!=", False)], ["partner_id"], [f"{field}:array_agg"]
+        )
+        produced = {record_id for _partner, ids in groups for record_id in ids}
+        visible = set(self.env[model].search([("id", "in", list(produced)), *open_domain]).ids)
+        found = {partner: [record_id for record_id in ids if record_id in visible] for partner, ids in groups}
+        return {partner: self.env[model].browse(found.get(partner, [])) for partner in self}
+
+    def _compute_social_ticket_ids(self):
+        records = self._social_records("ticket_id", "helpdesk.ticket", [("closed", "=", False)])
         for partner in self:
-            tickets, leads = records.get(partner, (self.env["helpdesk.ticket"], self.env["crm.lead"]))
-            partner.social_ticket_ids = tickets.filtered(lambda ticket: not ticket.closed)
-            partner.social_lead_ids = leads.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
+            partner.social_ticket_ids = records[partner]
+
+    def _compute_social_lead_ids(self):
+        records = self._social_records(
+            "lead_id", "crm.lead", ["|", ("stage_id", "=", False), ("stage_id.is_won", "=", False)]
+        )
+        for partner in self:
+            partner.social_lead_ids = records[partner]
 
     @api.model
     def _social_refresh_stats(self, partner_ids):

@@ -3,6 +3,7 @@ import secrets
 import zlib
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -10,6 +11,7 @@ from odoo.tools import SQL
 
 from ..core.connectors import AccountConfig, available_networks, get_connector_class
 from ..core.errors import ConnectorError, RateLimited
+from ..core.matching import handle_key
 
 _logger = logging.getLogger(__name__)
 
@@ -130,6 +132,22 @@ class SocialCrmAccount(models.Model):
                 new_lines.append({"account_id": self.id, "key": key, "value": text})
         self.env["social.crm.credential"].sudo().create(new_lines)
 
+    def _instance_domain(self):
+        """The domain of a federated network's instance, which its own users'
+        handles leave out; empty elsewhere."""
+        connector = get_connector_class(self.network) if self.network else None
+        if not connector or not connector.federated:
+            return ""
+        return (urlsplit(self.base_url or connector.default_base_url).hostname or "").lower()
+
+    def _is_own(self, author):
+        """Whether ``author`` (a normalised author) is this account: by its
+        network id or by its handle (Test Connection may not have stored the id)."""
+        if self.external_id and author.external_id == self.external_id:
+            return True
+        instance = self._instance_domain()
+        return bool(self.handle) and handle_key(author.handle, instance) == handle_key(self.handle, instance)
+
     def _connector(self):
         self.ensure_one()
         config = AccountConfig(
@@ -143,12 +161,17 @@ class SocialCrmAccount(models.Model):
 
     def action_check_connection(self):
         self.ensure_one()
+        connector = self._connector()
         try:
-            handle = self._connector().check_connection()
+            handle = connector.check_connection()
         except (ConnectorError, NotImplementedError) as error:
             self._record_error(error)
             raise UserError(self.env._("The connection failed: %(error)s", error=error)) from None
-        self.write({"state": "connected", "handle": self.handle or handle, "last_error": False})
+        values = {"state": "connected", "handle": self.handle or handle, "last_error": False}
+        # the id recognises our own posts; the network's own interface seldom shows it
+        if connector.account_external_id and not self.external_id:
+            values["external_id"] = connector.account_external_id
+        self.write(values)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -239,9 +262,35 @@ class SocialCrmAccount(models.Model):
         self.write({"state": "draft", "last_error": False, "next_fetch_date": False})
 
     def action_fetch_now(self):
-        for account in self:
+        """Fetch the accounts now, except those the network asked to wait
+        (calling again would only earn another rate-limit answer): the user is
+        told when they may fetch again."""
+        now = fields.Datetime.now()
+        waiting = self.filtered(lambda account: account.rate_limit_reset and account.rate_limit_reset > now)
+        for account in self - waiting:
             account._fetch()
-        return True
+        waiting |= self.filtered(lambda account: account.rate_limit_reset and account.rate_limit_reset > now)
+        if not waiting:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "message": "\n".join(
+                    self.env._(
+                        "%(account)s is rate limited by the network; it may fetch again after %(time)s.",
+                        account=account.name,
+                        time=fields.Datetime.context_timestamp(self, account.rate_limit_reset).strftime(
+                            "%Y-%m-%d %H:%M:%S"
+                        ),
+                    )
+                    for account in waiting
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_view_posts(self):
         self.ensure_one()

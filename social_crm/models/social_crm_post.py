@@ -9,12 +9,13 @@ from psycopg2 import errors
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.analysis import Analyzer
 from ..core.errors import ConnectorError
 from ..core.routing import PostFacts
+from ..core.threads import parents_to_look_up, thread_ids
 from ..core.types import POST_KINDS, Author, NormalizedPost
 from .res_partner import SOCIAL_STAT_POST_FIELDS
 from .social_crm_account import to_naive_utc
@@ -45,6 +46,7 @@ def analyzer_for(languages, keywords):
 
 class SocialCrmPost(models.Model):
     _name = "social.crm.post"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _description = "Social Post"
     _order = "published_date desc, id desc"
 
@@ -278,10 +280,11 @@ class SocialCrmPost(models.Model):
         now = self.env.cr.now()
         uid = self.env.uid
         analyzer = self._analyzer(company)
+        threads = thread_ids(items, self._stored_threads(account, parents_to_look_up(items)))
         rows = []
         for item in items:
             profile_id, partner_id = profiles[item.author.external_id]
-            own = bool(account.external_id) and item.author.external_id == account.external_id
+            own = account._is_own(item.author)
             values = {
                 "account_id": account.id,
                 "stream_id": stream.id if stream else None,
@@ -298,7 +301,7 @@ class SocialCrmPost(models.Model):
                 "edited_date": to_naive_utc(item.edited_at) or None,
                 "is_deleted": item.deleted,
                 "parent_external_id": item.parent_external_id or None,
-                "thread_external_id": item.thread_external_id or item.external_id,
+                "thread_external_id": threads[item.external_id],
                 "like_count": item.metrics.likes,
                 "reply_count": item.metrics.replies,
                 "repost_count": item.metrics.reposts,
@@ -324,6 +327,20 @@ class SocialCrmPost(models.Model):
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]
+
+    def _stored_threads(self, account, external_ids):
+        """``{external_id: thread}`` of the stored posts of ``account`` among ``external_ids``."""
+        if not external_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """SELECT external_id, thread_external_id FROM social_crm_post
+                    WHERE account_id = %s AND external_id = ANY(%s)""",
+                account.id,
+                list(external_ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
 
     def _apply_changes(self, items_by_id):
         """Update stored posts that the network reports edited, deleted or with
@@ -387,6 +404,23 @@ class SocialCrmPost(models.Model):
                 ids=post_ids,
             )
         )
+        # replies stored before their parent took the parent's id as thread;
+        # a parent that is itself a reply brings them into its own thread
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE social_crm_post waiting SET thread_external_id = arrived.thread_external_id
+                  FROM social_crm_post arrived
+                 WHERE arrived.id = ANY(%(ids)s)
+                   AND arrived.thread_external_id <> arrived.external_id
+                   AND waiting.account_id = arrived.account_id
+                   AND waiting.thread_external_id = arrived.external_id
+                   AND waiting.parent_external_id IS NOT NULL
+                   AND waiting.id <> arrived.id
+                """,
+                ids=post_ids,
+            )
+        )
 
     # -- routing -------------------------------------------------------------
     def _facts(self):
@@ -401,6 +435,28 @@ class SocialCrmPost(models.Model):
             text=self.text or "",
             partner_tag_ids=frozenset(self.partner_id.category_id.ids),
         )
+
+    def action_route_new_posts(self):
+        """Route every new post now, as the scheduled action does (the list's
+        button for managers: no developer mode needed to run the scheduled
+        action by hand); the selection, if any, does not matter."""
+        if not self.env.user.has_group("social_crm.group_social_crm_manager"):
+            raise AccessError(self.env._("Only Social CRM managers can run the routing."))
+        # routed here and now (also where the queue bridge would enqueue jobs), as the scheduled
+        # action routes: rules create tickets, leads and activities whatever the manager's own rights
+        posts, routed = self.sudo(), 0
+        while processed := posts._process_new():
+            routed += processed
+            self.env["ir.cron"]._commit_progress(processed)  # outside a cron run: one commit per batch
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("%(count)s new posts routed.", count=routed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.model
     def _cron_process_new(self, batch_size=200):
@@ -467,6 +523,11 @@ class SocialCrmPost(models.Model):
             self.state = "processed"
 
     def _open_thread_ticket(self):
+        """The open ticket this post follows up: its parent's, else the first
+        one opened in its thread (a reply stored before its parent may have
+        opened a later one)."""
+        if self.parent_id.ticket_id and not self.parent_id.ticket_id.closed:
+            return self.parent_id.ticket_id
         if not self.thread_external_id:
             return self.env["helpdesk.ticket"]
         return self.search(
@@ -476,9 +537,8 @@ class SocialCrmPost(models.Model):
                 ("ticket_id", "!=", False),
                 ("ticket_id.closed", "=", False),
                 ("id", "!=", self.id),
-            ],
-            limit=1,
-        ).ticket_id
+            ]
+        ).ticket_id.sorted("id")[:1]
 
     def _apply_rule(self, rule):
         """Carry out ``rule`` on the post."""
@@ -493,13 +553,14 @@ class SocialCrmPost(models.Model):
             record = self.env["crm.lead"]._social_create_from_post(self, rule)
             values["lead_id"] = record.id
         self.write(values)
-        target = record or self.partner_id
-        if rule.activity_type_id and target:
+        if rule.activity_type_id:
+            # where an agent sees it: the new record, else the customer, else the post itself
+            target = record or self.partner_id or self
             target.activity_schedule(
                 activity_type_id=rule.activity_type_id.id,
                 summary=rule.activity_summary or shorten(self.text or "", 60),
                 date_deadline=fields.Date.context_today(self) + relativedelta(days=rule.activity_days),
-                user_id=(rule.user_id or self.env.user).id,
+                user_id=rule._activity_user(record).id,
             )
         if rule.acknowledge and rule.acknowledgement and rule.action != "ignore":
             self._acknowledge(rule)
@@ -571,39 +632,90 @@ class SocialCrmPost(models.Model):
 
     def _reply(self, text):
         """Send ``text`` as a reply on the network, store it as our outgoing
-        post, and record the first response time; return the stored reply."""
+        post, and record the first response time; return the stored reply.
+
+        Once the network published the reply nothing is rolled back: the
+        reply, the post's state and the first response are recorded whatever
+        the user's rights elsewhere, and a chatter that cannot be written is
+        reported to the user (see :meth:`_record_reply`)."""
         self.ensure_one()
+        published = self._published_reply(text)
+        if published:
+            raise UserError(
+                self.env._(
+                    "This reply is already public on %(network)s (sent %(date)s); it was not sent again.",
+                    network=self._network_label(),
+                    date=published.published_date or published.create_date,
+                )
+            )
         try:
             sent = self.account_id._connector().reply(self._to_normalized(), text)
         except (ConnectorError, NotImplementedError) as error:
             raise UserError(self.env._("The reply was not sent: %(error)s", error=error)) from None
-        self._ingest(self.account_id, [sent], self.stream_id)
-        reply = self.search([("account_id", "=", self.account_id.id), ("external_id", "=", sent.external_id)])
+        try:
+            with self.env.cr.savepoint():
+                return self._record_reply(sent)
+        except Exception as error:  # noqa: BLE001 - whatever failed, the agent must know the reply is public
+            _logger.info("Social reply to post %s is public but was not recorded: %s", self.id, error)
+            raise UserError(
+                self.env._(
+                    "Your reply is already public on %(network)s (%(url)s), but Odoo could not record it: "
+                    "%(error)s. Do not send it again.",
+                    network=self._network_label(),
+                    url=sent.url or sent.external_id,
+                    error=error,
+                )
+            ) from None
+
+    def _published_reply(self, text):
+        """Our reply to this post already published with ``text`` (networks
+        may prefix a mention), so that a second Send does not publish it twice."""
+        wanted = " ".join(text.split())
+        replies = self.sudo().child_ids.filtered(lambda child: child.direction == "outgoing")
+        return replies.filtered(lambda reply: wanted in " ".join((reply.text or "").split())).sorted("id")[:1]
+
+    def _record_reply(self, sent):
+        """Record the reply the network published.  Superuser rights, because
+        the reply is public already: an agent who may not write the customer
+        or create posts must not lose what the customer has read.  What the
+        chatter cannot take is logged and returned as ``failed_logs``."""
+        post = self.sudo()
+        post._ingest(post.account_id, [sent], post.stream_id)
+        reply = post.search([("account_id", "=", post.account_id.id), ("external_id", "=", sent.external_id)])
         reply.write(
             {
                 "direction": "outgoing",
                 "state": "processed",
-                "parent_id": self.id,
-                "ticket_id": self.ticket_id.id,
-                "lead_id": self.lead_id.id,
-                "partner_id": self.partner_id.id,
+                "parent_id": post.id,
+                "ticket_id": post.ticket_id.id,
+                "lead_id": post.lead_id.id,
+                "partner_id": post.partner_id.id,
             }
         )
         now = fields.Datetime.now()
         values = {"state": "replied"}
-        if not self.first_response_date:
+        if not post.first_response_date:
             values["first_response_date"] = now
-            values["response_time_hours"] = (now - (self.published_date or self.create_date)).total_seconds() / 3600
-        self.write(values)
-        self.ticket_id._social_record_first_response(now)
+            values["response_time_hours"] = (now - (post.published_date or post.create_date)).total_seconds() / 3600
+        post.write(values)
+        post.ticket_id._social_record_first_response(now)
         body = Markup("<p>%s</p>%s") % (
             self.env._("Replied on %(network)s:", network=self._network_label()),
             reply._quote_html(),
         )
-        for record in (self.ticket_id, self.lead_id, self.partner_id):
-            if record:
-                message = record.message_post(
-                    body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+        for record in (post.ticket_id, post.lead_id, post.partner_id):
+            if not record:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    # sudo keeps the agent as author: only the access check is skipped
+                    message = record.message_post(
+                        body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+                    )
+                    message.social_post_id = reply
+            except Exception as error:  # noqa: BLE001 - the reply is public: a chatter must not undo it
+                _logger.info("Social reply %s could not be logged on %s: %s", reply.id, record, error)
+                reply.processing_error = self.env._(
+                    "Not logged on %(record)s: %(error)s", record=record.display_name, error=error
                 )
-                message.sudo().social_post_id = reply
         return reply

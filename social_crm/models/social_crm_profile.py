@@ -3,12 +3,12 @@ import json
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..core.analysis import influence_score
-from ..core.matching import AuthorIdentity, PartnerIdentity, evidence, host_of, match_author
+from ..core.matching import AuthorIdentity, PartnerIdentity, evidence, handle_key, host_of, match_author
 
 
 class SocialCrmProfile(models.Model):
@@ -19,7 +19,10 @@ class SocialCrmProfile(models.Model):
     _order = "influence_score desc, id desc"
 
     network = fields.Selection(selection="_selection_network", required=True, index=True)
-    external_id = fields.Char(string="Network ID", required=True)
+    external_id = fields.Char(
+        string="Network ID",
+        help="Filled in by the network when the author is first seen; an author declared by hand needs only a handle.",
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     handle = fields.Char(index=True)
     name = fields.Char()
@@ -50,6 +53,18 @@ class SocialCrmProfile(models.Model):
     def _selection_network(self):
         return self.env["social.crm.account"]._selection_network()
 
+    @api.constrains("external_id", "handle")
+    def _check_identity(self):
+        if self.filtered(lambda profile: not profile.external_id and not profile.handle):
+            raise ValidationError(self.env._("An author needs a handle or a network id."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("handle"):
+                vals["handle"] = vals["handle"].strip().lstrip("@")  # the form shows the @
+        return super().create(vals_list)
+
     @api.depends("name", "handle")
     def _compute_display_name(self):
         for profile in self:
@@ -65,6 +80,7 @@ class SocialCrmProfile(models.Model):
         unique = {author.external_id: author for author in sorted(authors, key=lambda author: author.external_id)}
         if not unique:
             return {}
+        self._claim_declared(account, unique.values())
         now = self.env.cr.now()
         uid = self.env.uid
         rows = SQL(", ").join(
@@ -119,6 +135,47 @@ class SocialCrmProfile(models.Model):
         for profile in unlinked._match_partners():
             result[profile.external_id] = (profile.id, profile.partner_id.id)
         return result
+
+    def _claim_declared(self, account, authors):
+        """Authors declared by hand (a handle, no network id) get the id of the
+        author the network shows with that handle, so one person keeps one
+        profile; a profile the network already gave that id takes over the
+        declared customer and the declared one goes."""
+        declared = self.search(
+            [
+                ("company_id", "=", account.company_id.id),
+                ("network", "=", account.network),
+                ("external_id", "=", False),
+                ("handle", "!=", False),
+            ]
+        )
+        if not declared:
+            return
+        instance = account._instance_domain()
+        by_handle = {handle_key(author.handle, instance): author for author in authors if author.handle}
+        claims = {
+            profile: by_handle[handle_key(profile.handle, instance)]
+            for profile in declared
+            if handle_key(profile.handle, instance) in by_handle
+        }
+        if not claims:
+            return
+        known = self.search(
+            [
+                ("company_id", "=", account.company_id.id),
+                ("network", "=", account.network),
+                ("external_id", "in", [author.external_id for author in claims.values()]),
+            ]
+        ).grouped("external_id")
+        for profile, author in claims.items():
+            seen = known.get(author.external_id)
+            if not seen:
+                profile.write({"external_id": author.external_id})
+                continue
+            if profile.partner_id and not seen.partner_id:
+                seen.write({"partner_id": profile.partner_id.id, "match_reason": "handle", "match_confidence": 1.0})
+            profile.unlink()
+        self.env.flush_all()  # the authors are stored with SQL next
 
     def _match_partners(self):
         """Link profiles to partners on strong evidence and suggest partners
@@ -187,7 +244,9 @@ class SocialCrmProfile(models.Model):
                 known.setdefault(row["partner_id"][0], set()).add((row["network"], row["handle"].lower()))
         terms = (
             ([[("email_normalized", "in", list(emails))]] if emails else [])
-            + [[("phone_sanitized", "=like", f"%{phone}")] for phone in phones]
+            # phone_mobile_search compares digits in SQL, with or without the
+            # phonenumbers library (without it phone_sanitized is the raw number)
+            + [[("phone_mobile_search", "=like", phone)] for phone in phones]
             + [[("website", "ilike", host)] for host in hosts]
             + [[("name", "=ilike", name)] for name in names]
         )
@@ -196,14 +255,14 @@ class SocialCrmProfile(models.Model):
             domain = Domain.OR(terms + [[("id", "in", list(known))]])
             domain &= Domain("company_id", "in", [company.id, False])
             partners = self.env["res.partner"].search_read(
-                domain, ["name", "email_normalized", "phone_sanitized", "website"]
+                domain, ["name", "email_normalized", "phone", "phone_sanitized", "website"]
             )
         return [
             PartnerIdentity(
                 partner_id=row["id"],
                 name=row["name"] or "",
                 emails=frozenset([row["email_normalized"]] if row["email_normalized"] else []),
-                phones=frozenset([row["phone_sanitized"]] if row["phone_sanitized"] else []),
+                phones=frozenset(number for number in (row["phone"], row["phone_sanitized"]) if number),
                 hosts=frozenset([host_of(row["website"])] if row["website"] and host_of(row["website"]) else []),
                 handles=frozenset(known.get(row["id"], ())),
             )

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..core.routing import Conditions, split_list
 from .social_crm_post import INTENTS
@@ -66,6 +67,31 @@ class SocialCrmRule(models.Model):
         help="Sent as a reply on the network; {author} is replaced by the author's name.",
     )
     matched_count = fields.Integer(compute="_compute_matched_count", string="Posts Routed")
+
+    @api.constrains("activity_type_id", "user_id", "action", "helpdesk_team_id", "crm_team_id")
+    def _check_activity_assignee(self):
+        for rule in self.filtered("activity_type_id"):
+            if not rule._activity_user(None):
+                raise ValidationError(
+                    self.env._(
+                        "Rule %(rule)s schedules an activity: set Assign To (or a team with a leader, or an "
+                        "activity type with a default user), or nobody will see the activity.",
+                        rule=rule.name,
+                    )
+                )
+
+    def _activity_user(self, record):
+        """Who is given the rule's activity: Assign To, else the new ticket's or
+        lead's assignee, else the team's leader, else the activity type's
+        default user; never the robot user that routes posts."""
+        team = {"ticket": self.helpdesk_team_id, "lead": self.crm_team_id}.get(self.action)
+        candidates = (
+            self.user_id,
+            record.user_id if record else None,
+            team.user_id if team else None,
+            self.activity_type_id.default_user_id,
+        )
+        return next((user for user in candidates if user and not user._is_superuser()), self.env["res.users"])
 
     def _compute_matched_count(self):
         # counted, not stored: two workers routing at once must not update the same rule row

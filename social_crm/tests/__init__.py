@@ -11,3 +11,9 @@ from . import test_tour
 from . import test_i18n
 from . import test_service_channels
 from . import test_listening
+from . import test_agent_replies
+from . import test_roles
+from . import test_account_buttons
+from . import test_threads
+from . import test_identity
+from . import test_rule_activities

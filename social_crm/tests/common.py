@@ -1,14 +1,45 @@
 import importlib
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from unittest import SkipTest
 
 from odoo.sql_db import Savepoint
 from odoo.tests import TransactionCase
 
+from odoo.addons.social_crm.core.types import NormalizedPost
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((Path(__file__).parents[1] / "core" / "connectors" / "demo_posts.json").read_text("utf-8"))
+
+
+COMPLAINT = "Internet nefunguje už třetí den, je to hrozné! Chci vrátit peníze."
+PURCHASE = "Chci objednat optiku 1 Gb/s, kolik to stojí? Chtěl bych koupit tarif."
+
+
+def incoming(external_id, text, author, parent=""):
+    """A mention as a connector normalises it."""
+    return NormalizedPost(
+        external_id=external_id, author=author, text=text, kind="mention", parent_external_id=parent,
+        created_at=datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc),
+    )  # fmt: skip
+
+
+def mastodon_account(env, company, server, token, streams=(("Mentions", "mentions", ""),), **values):
+    """A Mastodon account on the imitation ``server``, with ``streams`` as
+    ``(name, kind, query)``; ``values`` as an administrator would type them."""
+    return env["social.crm.account"].create(
+        {
+            "name": "Shop on Mastodon",
+            "network": "mastodon",
+            "company_id": company.id,
+            "base_url": server.url,
+            "credential_ids": [(0, 0, {"key": "access_token", "value": token})],
+            "stream_ids": [(0, 0, {"name": name, "kind": kind, "query": query}) for name, kind, query in streams],
+            **values,
+        }
+    )
 
 
 def telegram_bot_account(env, name, bot_token, webhook_secret):

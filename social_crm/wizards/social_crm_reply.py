@@ -46,5 +46,21 @@ class SocialCrmReply(models.TransientModel):
                     length=self.text_length,
                 )
             )
-        self.post_id._reply(self.text)
+        reply = self.post_id._reply(self.text)
+        if reply.sudo().processing_error:
+            # the reply is public: say so, and what Odoo could not record
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "sticky": True,
+                    "message": self.env._(
+                        "Your reply is public on %(network)s. %(problem)s",
+                        network=self.post_id._network_label(),
+                        problem=reply.sudo().processing_error,
+                    ),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
         return {"type": "ir.actions.act_window_close"}

@@ -90,7 +90,8 @@ def odoo_db(tmp_path_factory):
     reason = _odoo_missing()
     if reason:
         pytest.skip(f"real-Odoo integration tests need Odoo 19 and PostgreSQL: {reason}")
-    name = f"social_crm_it_{uuid.uuid4().hex[:8]}"
+    # SOCIAL_CRM_TEST_DB_PREFIX (tools/run_tests.py) keeps checkouts running side by side apart
+    name = f"{os.environ.get('SOCIAL_CRM_TEST_DB_PREFIX', 'social_crm')}_it_{uuid.uuid4().hex[:8]}"
     tmp = tmp_path_factory.mktemp("odoo_it")
     database = OdooDatabase(name, tmp)
     install = subprocess.run(

@@ -47,7 +47,9 @@ class OAuth2Connector(Connector):
     """A connector whose account is connected with the authorization-code flow."""
 
     uses_oauth = True
-    credential_fields = ("client_id", "client_secret")
+    #: the app's keys for the Connect button, or tokens made elsewhere (a token
+    #: pasted from the network's developer settings works as well)
+    credential_fields = ("client_id", "client_secret", "access_token", "refresh_token")
     oauth_scopes: ClassVar[tuple[str, ...]] = ()
     #: add a PKCE S256 challenge to the authorization URL
     oauth_pkce: ClassVar[bool] = False

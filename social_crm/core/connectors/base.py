@@ -80,6 +80,8 @@ class Connector:
     has_webhooks: ClassVar[bool] = False
     #: credential keys the account form asks for
     credential_fields: ClassVar[tuple[str, ...]] = ()
+    #: handles of the instance's own users carry no domain (``jana``, not ``jana@instance``)
+    federated: ClassVar[bool] = False
 
     #: retries of a transient failure before giving up, and the first backoff
     max_retries: ClassVar[int] = 3
@@ -103,6 +105,9 @@ class Connector:
         self.moved_to = ""
         #: items of the last webhook delivery that are no posts, for the caller to count
         self.webhook_skipped: list[SkippedItem] = []
+        #: the account's own id on the network, learnt by :meth:`check_connection`
+        #: where the network tells it, for the caller to store
+        self.account_external_id = ""
 
     # -- credentials -------------------------------------------------------
     def save_credentials(self, credentials: dict[str, Any]) -> None:
@@ -112,7 +117,8 @@ class Connector:
             self._on_credentials(dict(self.config.credentials))
 
     def check_connection(self) -> str:
-        """Authenticate (refreshing if needed) and return the account's handle."""
+        """Authenticate (refreshing if needed) and return the account's handle;
+        set ``account_external_id`` when the answer names the account's id."""
         raise NotImplementedError(f"{self.label}: connection check is not supported")
 
     # -- OAuth (networks with ``uses_oauth``) --------------------------------

@@ -67,7 +67,9 @@ class BlueskyConnector(Connector):
 
     # -- session -------------------------------------------------------------
     def check_connection(self) -> str:
-        return required_str(self.xrpc("GET", "com.atproto.server.getSession").json(), "handle")
+        session = self.xrpc("GET", "com.atproto.server.getSession").json()
+        self.account_external_id = optional_str(session, "did")
+        return required_str(session, "handle")
 
     def xrpc(self, method: str, nsid: str, **kwargs) -> requests.Response:
         """One XRPC call with the session's access token, renewing the session once if it expired."""

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import requests
 
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError, RateLimited, TransientError
+from ..matching import EMAIL
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import (
@@ -46,6 +47,8 @@ from ._parse import (
 from .base import ensure_text_length, retry_after
 
 DEFAULT_MAX_CHARACTERS = 500
+#: a web address in a profile field (the link's target; its text may be shortened)
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
 #: instance base URL -> the status length it accepts, read once per process
 _max_characters_by_instance: dict[str, int] = {}
 
@@ -58,6 +61,9 @@ class MastodonConnector(OAuth2Connector):
     max_text_length = DEFAULT_MAX_CHARACTERS
     can_reply = True
     can_publish = True
+    federated = True
+    #: an access token made under Preferences > Development works alone; tokens never expire
+    credential_fields = ("access_token", "client_id", "client_secret")
     oauth_scopes = ("read:accounts", "read:notifications", "read:search", "read:statuses", "write:statuses")
     oauth_pkce = True
     oauth_revoke_client_in_body = True
@@ -77,6 +83,7 @@ class MastodonConnector(OAuth2Connector):
 
     def check_connection(self) -> str:
         account = self.authorized("GET", "/api/v1/accounts/verify_credentials").json()
+        self.account_external_id = required_str(account, "id")
         return required_str(account, "acct")
 
     # -- HTTP --------------------------------------------------------------
@@ -330,6 +337,7 @@ class MastodonConnector(OAuth2Connector):
         if warning:  # a content warning is part of what the author wrote
             text = clean_text(f"{warning}\n\n{text}" if text else warning)
         edited = optional_str(status, "edited_at")
+        bio, email, website = _profile(account)
         return NormalizedPost(
             external_id=required_str(status, "id"),
             author=Author(
@@ -338,7 +346,9 @@ class MastodonConnector(OAuth2Connector):
                 display_name=optional_str(account, "display_name"),
                 url=optional_str(account, "url"),
                 followers=optional_int(account, "followers_count"),
-                bio=html_to_text(optional_str(account, "note")),
+                bio=bio,
+                email=email,
+                website=website,
             ),
             text=text,
             created_at=parse_datetime(status.get("created_at")),
@@ -366,6 +376,25 @@ def _mentioning_status(notification) -> dict:
     if kind != "mention":
         raise PayloadError(f"a {kind or 'untyped'} notification, not a mention")
     return _required_object(notification, "status")
+
+
+def _profile(account: dict) -> tuple[str, str, str]:
+    """``(bio, e-mail, website)`` of an account: its note and its profile
+    ``fields`` (name/value pairs, values in HTML), where people put an
+    e-mail address, a website or a phone number that identity matching reads."""
+    pairs, links = [], []
+    fields = account.get("fields")
+    for field in fields if isinstance(fields, list) else []:
+        html = optional_str(field, "value") if isinstance(field, dict) else ""
+        value = html_to_text(html)
+        if value:
+            pairs.append((html_to_text(optional_str(field, "name")), value))
+            links += _LINK.findall(html)
+    note = html_to_text(optional_str(account, "note"))
+    bio = "\n".join([note] * bool(note) + [f"{name}: {value}" if name else value for name, value in pairs])
+    email = next((found.group(0) for _name, value in pairs if (found := EMAIL.search(value))), "")
+    website = next(iter(links), "") or next((value for _name, value in pairs if _LINK.fullmatch(value)), "")
+    return bio, email, website
 
 
 def _error_message(response: requests.Response) -> str:

@@ -148,7 +148,9 @@ class TelegramConnector(Connector):
 
     # -- account ---------------------------------------------------------------------
     def check_connection(self) -> str:
-        return optional_str(self._call("getMe"), "username")
+        bot = self._call("getMe")
+        self.account_external_id = optional_str(bot, "id")
+        return optional_str(bot, "username")
 
     def register_webhook(self, url: str) -> None:
         """Deliver updates to ``url`` (HTTPS) instead of polling; the secret token

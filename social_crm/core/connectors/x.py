@@ -220,7 +220,9 @@ class XConnector(OAuth2Connector):
         return self.config.external_id or str(self._me()["id"])
 
     def check_connection(self) -> str:
-        return optional_str(self._me(), "username")
+        me = self._me()
+        self.account_external_id = optional_str(me, "id")
+        return optional_str(me, "username")
 
     # -- reading ----------------------------------------------------------------
     def fetch_page(self, stream: StreamSpec, cursor: str) -> Page:
