@@ -37,11 +37,15 @@
         "views/res_config_settings_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
+        "wizards/social_crm_reply_desk_views.xml",
+        "views/mail_canned_response_views.xml",
+        "views/social_crm_desk_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
+        "demo/social_crm_desk_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

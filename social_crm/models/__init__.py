@@ -14,3 +14,4 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_channel
 from . import crm_lead
 from . import mail_message
+from . import mail_canned_response
