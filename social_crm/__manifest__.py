@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
+    "depends": ["crm", "mail", "utm", "helpdesk_mgmt", "resource"],
     "external_dependencies": {
         "python": [
             "requests",
@@ -39,6 +39,8 @@
         "wizards/social_crm_import_views.xml",
         "wizards/social_crm_reply_desk_views.xml",
         "views/mail_canned_response_views.xml",
+        "data/social_crm_desk_data.xml",
+        "views/social_crm_desk_views.xml",
         "views/social_crm_desk_menus.xml",
     ],
     "demo": [

@@ -15,3 +15,6 @@ from . import helpdesk_ticket_channel
 from . import crm_lead
 from . import mail_message
 from . import mail_canned_response
+from . import res_users
+from . import helpdesk_ticket_team
+from . import helpdesk_ticket_desk
