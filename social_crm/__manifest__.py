@@ -41,6 +41,8 @@
         "views/mail_canned_response_views.xml",
         "data/social_crm_desk_data.xml",
         "views/social_crm_desk_views.xml",
+        "security/social_crm_desk_security.xml",
+        "views/social_crm_sla_policy_views.xml",
         "views/social_crm_desk_menus.xml",
     ],
     "demo": [

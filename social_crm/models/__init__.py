@@ -18,3 +18,4 @@ from . import mail_canned_response
 from . import res_users
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket_desk
+from . import social_crm_sla_policy

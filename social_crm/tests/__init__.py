@@ -11,3 +11,4 @@ from . import test_tour
 from . import test_i18n
 from . import test_saved_replies
 from . import test_assignment
+from . import test_sla
