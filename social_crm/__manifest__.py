@@ -41,7 +41,6 @@
         "views/mail_canned_response_views.xml",
         "data/social_crm_desk_data.xml",
         "views/social_crm_desk_views.xml",
-        "security/social_crm_desk_security.xml",
         "views/social_crm_sla_policy_views.xml",
         "views/social_crm_desk_menus.xml",
     ],
@@ -54,6 +53,7 @@
     "assets": {
         "web.assets_backend": [
             "social_crm/static/src/scss/social_crm.scss",
+            "social_crm/static/src/js/social_crm_answering.esm.js",
         ],
         "web.assets_tests": [
             "social_crm/static/tests/tours/**/*",

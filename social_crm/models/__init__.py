@@ -19,3 +19,4 @@ from . import res_users
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket_desk
 from . import social_crm_sla_policy
+from . import social_crm_post_answering

@@ -26,6 +26,8 @@ class HelpdeskTicket(models.Model):
     )
     social_language = fields.Char(string="Post Language", readonly=True)
 
+    social_answering_names = fields.Char(compute="_compute_social_answering_names", string="Being Answered By")
+
     # -- SLA ------------------------------------------------------------------
     social_sla_policy_id = fields.Many2one("social.crm.sla.policy", string="SLA Policy", readonly=True, index=True)
     social_sla_response_deadline = fields.Datetime(string="First Response Due", readonly=True)
@@ -54,6 +56,16 @@ class HelpdeskTicket(models.Model):
     social_sla_response_working_hours = fields.Float(
         string="First Response (working hours)", readonly=True, aggregator="avg", digits=(10, 2)
     )
+
+    @api.depends_context("uid")
+    def _compute_social_answering_names(self):
+        posts = self.env["social.crm.post"].search([("ticket_id", "in", self.ids)])
+        others = self.env["social.crm.post.answering"]._others(posts)
+        for ticket in self:
+            agents = self.env["res.users"]
+            for post in posts.filtered(lambda p, t=ticket: p.ticket_id == t):
+                agents |= others.get(post.id, agents)
+            ticket.social_answering_names = ", ".join(agents.mapped("name"))
 
     @api.model
     def _social_create_from_post(self, post, rule):

@@ -12,3 +12,4 @@ from . import test_i18n
 from . import test_saved_replies
 from . import test_assignment
 from . import test_sla
+from . import test_collision

@@ -3,7 +3,8 @@ from odoo import api, fields, models
 
 class SocialCrmReply(models.TransientModel):
     """The desk's additions to the reply wizard: saved replies in the post's
-    language, inserted with one click for editing."""
+    language, inserted with one click for editing; other agents answering the
+    same post, and a confirmation before a second reply."""
 
     _inherit = "social.crm.reply"
 
@@ -16,6 +17,58 @@ class SocialCrmReply(models.TransientModel):
         domain="[('id', 'in', saved_reply_ids)]",
         help="Inserts the saved reply, its placeholders filled, in place of the text for you to edit.",
     )
+
+    answering_names = fields.Char(related="post_id.answering_names")
+    collision_warning = fields.Text(readonly=True)
+    confirm_collision = fields.Boolean(string="Send Anyway")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if values.get("post_id"):
+            # opening the wizard tells the others that this agent is answering
+            self.env["social.crm.post.answering"]._start(self.env["social.crm.post"].browse(values["post_id"]))
+        return values
+
+    def _social_collision(self):
+        """Why sending now may answer the customer twice, or ''."""
+        self.ensure_one()
+        Answering = self.env["social.crm.post.answering"]
+        since = fields.Datetime.now() - Answering._window()
+        reasons = []
+        others = Answering._others(self.post_id).get(self.post_id.id)
+        if others:
+            reasons.append(
+                self.env._("%(agents)s is answering this post too.", agents=", ".join(others.mapped("name")))
+            )
+        recent = self.post_id.child_ids.filtered(lambda p: p.direction == "outgoing" and p.create_date >= since)
+        for reply in recent:
+            reasons.append(
+                self.env._(
+                    "%(agent)s replied at %(time)s: %(text)s",
+                    agent=reply.create_uid.name,
+                    time=fields.Datetime.context_timestamp(self, reply.create_date).strftime("%H:%M"),
+                    text=reply.text or "",
+                )
+            )
+        return "\n".join(reasons)
+
+    def action_send(self):
+        self.ensure_one()
+        warning = self._social_collision()
+        if warning and not self.confirm_collision:
+            self.collision_warning = warning
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Reply on %(network)s", network=self.post_id._network_label()),
+                "res_model": self._name,
+                "res_id": self.id,
+                "view_mode": "form",
+                "target": "new",
+            }
+        result = super().action_send()
+        self.env["social.crm.post.answering"]._done(self.post_id)
+        return result
 
     @api.depends("post_id")
     def _compute_saved_reply_ids(self):
