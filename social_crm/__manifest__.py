@@ -42,6 +42,7 @@
         "data/social_crm_desk_data.xml",
         "views/social_crm_desk_views.xml",
         "views/social_crm_sla_policy_views.xml",
+        "views/social_crm_reply_approval_views.xml",
         "views/social_crm_desk_menus.xml",
     ],
     "demo": [

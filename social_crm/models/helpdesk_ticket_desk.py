@@ -53,6 +53,13 @@ class HelpdeskTicket(models.Model):
         digits=(3, 2),
         help="1 for a closed ticket that met its targets, 0 for one that missed one; averaged in reports.",
     )
+    social_approval_wait_hours = fields.Float(
+        string="Waited for Approval (hours)",
+        readonly=True,
+        digits=(10, 2),
+        help="How long replies to this ticket waited for a manager's approval; the SLA clock ran meanwhile.",
+    )
+    social_approval_ids = fields.One2many("social.crm.reply.approval", "ticket_id", string="Replies for Approval")
     social_sla_response_working_hours = fields.Float(
         string="First Response (working hours)", readonly=True, aggregator="avg", digits=(10, 2)
     )

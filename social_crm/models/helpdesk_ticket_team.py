@@ -13,6 +13,11 @@ class HelpdeskTicketTeam(models.Model):
         string="Open Social Tickets per Agent",
         help="The team queue gives an agent no new social ticket while they have this many open; 0: no cap.",
     )
+    social_crm_reply_approval = fields.Boolean(
+        string="Social Replies Need Approval",
+        help="Replies by users of the group 'Social CRM: Replies Need Approval' to this team's tickets wait for a "
+        "manager before they go out.",
+    )
     social_crm_calendar_id = fields.Many2one(
         "resource.calendar",
         string="Working Hours",

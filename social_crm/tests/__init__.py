@@ -13,3 +13,4 @@ from . import test_saved_replies
 from . import test_assignment
 from . import test_sla
 from . import test_collision
+from . import test_approval

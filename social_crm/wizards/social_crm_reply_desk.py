@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 
 class SocialCrmReply(models.TransientModel):
@@ -65,6 +66,28 @@ class SocialCrmReply(models.TransientModel):
                 "res_id": self.id,
                 "view_mode": "form",
                 "target": "new",
+            }
+        Approval = self.env["social.crm.reply.approval"]
+        if Approval._needed_for(self.post_id):
+            if self.max_length and self.text_length > self.max_length:
+                # checked now, not when a manager approves it
+                raise UserError(
+                    self.env._(
+                        "This reply is too long for the network: %(length)s of at most %(limit)s characters.",
+                        length=self.text_length,
+                        limit=self.max_length,
+                    )
+                )
+            Approval._hold(self.post_id, self.text)
+            self.env["social.crm.post.answering"]._done(self.post_id)
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": self.env._("Your reply waits for a manager's approval."),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
             }
         result = super().action_send()
         self.env["social.crm.post.answering"]._done(self.post_id)
