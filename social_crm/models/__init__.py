@@ -21,3 +21,4 @@ from . import helpdesk_ticket_desk
 from . import social_crm_sla_policy
 from . import social_crm_post_answering
 from . import social_crm_reply_approval
+from . import social_crm_solution

@@ -216,6 +216,11 @@ class HelpdeskTicket(models.Model):
         result = super().write(vals)
         if "stage_id" in vals and not self.env.context.get("social_sla_refreshing"):
             self.with_context(social_sla_refreshing=True)._social_sla_refresh()
+            social = self.filtered("social_network")
+            # the suggestion index follows closing and reopening at once
+            Solution = self.env["social.crm.solution"]
+            Solution._index(social.filtered("closed"))
+            Solution._unindex(social.filtered(lambda ticket: not ticket.closed))
         return result
 
     @api.model

@@ -14,3 +14,4 @@ from . import test_assignment
 from . import test_sla
 from . import test_collision
 from . import test_approval
+from . import test_suggestions

@@ -19,6 +19,15 @@ class SocialCrmReply(models.TransientModel):
         help="Inserts the saved reply, its placeholders filled, in place of the text for you to edit.",
     )
 
+    suggestion_ids = fields.Many2many(
+        "social.crm.solution", compute="_compute_suggestion_ids", string="Similar Solved Tickets"
+    )
+    suggestion_id = fields.Many2one(
+        "social.crm.solution",
+        string="Suggested Answer",
+        domain="[('id', 'in', suggestion_ids)]",
+        help="The answer that closed a similar ticket, inserted in place of the text for you to edit.",
+    )
     answering_names = fields.Char(related="post_id.answering_names")
     collision_warning = fields.Text(readonly=True)
     confirm_collision = fields.Boolean(string="Send Anyway")
@@ -98,6 +107,22 @@ class SocialCrmReply(models.TransientModel):
         canned = self.env["mail.canned.response"]
         for wizard in self:
             wizard.saved_reply_ids = canned._social_crm_for(wizard.post_id.language, wizard.post_id.ticket_id.team_id)
+
+    @api.depends("post_id")
+    def _compute_suggestion_ids(self):
+        Solution = self.env["social.crm.solution"]
+        for wizard in self:
+            post = wizard.post_id
+            wizard.suggestion_ids = (
+                Solution._suggest(post.text, post.language, post.company_id, exclude_ticket=post.ticket_id)
+                if post
+                else Solution
+            )
+
+    @api.onchange("suggestion_id")
+    def _onchange_suggestion_id(self):
+        if self.suggestion_id:
+            self.text = self.suggestion_id.answer
 
     @api.onchange("saved_reply_id")
     def _onchange_saved_reply_id(self):
