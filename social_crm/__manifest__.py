@@ -43,6 +43,7 @@
         "views/social_crm_desk_views.xml",
         "views/social_crm_sla_policy_views.xml",
         "views/social_crm_reply_approval_views.xml",
+        "views/social_crm_ai_views.xml",
         "views/social_crm_desk_menus.xml",
     ],
     "demo": [

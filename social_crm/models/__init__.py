@@ -22,3 +22,5 @@ from . import social_crm_sla_policy
 from . import social_crm_post_answering
 from . import social_crm_reply_approval
 from . import social_crm_solution
+from . import social_crm_ai_config
+from . import social_crm_ai_log

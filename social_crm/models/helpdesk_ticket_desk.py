@@ -74,6 +74,11 @@ class HelpdeskTicket(models.Model):
                 agents |= others.get(post.id, agents)
             ticket.social_answering_names = ", ".join(agents.mapped("name"))
 
+    def action_social_summarise(self):
+        self.ensure_one()
+        self.env["social.crm.ai.log"]._summarise(self)
+        return True
+
     @api.model
     def _social_create_from_post(self, post, rule):
         ticket = super()._social_create_from_post(post, rule)

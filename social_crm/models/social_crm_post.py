@@ -165,6 +165,10 @@ class SocialCrmPost(models.Model):
             "context": {"default_post_id": self.id},
         }
 
+    def action_ai_recheck(self):
+        self.ensure_one()
+        return self.env["social.crm.ai.log"]._recheck(self)
+
     def _network_label(self):
         return dict(self._fields["network"]._description_selection(self.env)).get(self.network, self.network)
 

@@ -15,3 +15,4 @@ from . import test_sla
 from . import test_collision
 from . import test_approval
 from . import test_suggestions
+from . import test_ai_assist

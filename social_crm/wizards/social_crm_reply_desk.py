@@ -29,8 +29,47 @@ class SocialCrmReply(models.TransientModel):
         help="The answer that closed a similar ticket, inserted in place of the text for you to edit.",
     )
     answering_names = fields.Char(related="post_id.answering_names")
+    ai_available = fields.Boolean(compute="_compute_ai_available")
+    ai_draft_requested = fields.Boolean(
+        string="Draft with AI", help="Replaces the text by a draft in the post's language."
+    )
     collision_warning = fields.Text(readonly=True)
     confirm_collision = fields.Boolean(string="Send Anyway")
+
+    @api.depends("post_id")
+    def _compute_ai_available(self):
+        Config = self.env["social.crm.ai.config"]
+        for wizard in self:
+            endpoint = Config._endpoint(wizard.post_id.company_id, "draft_replies") if wizard.post_id else None
+            wizard.ai_available = endpoint is not None
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reply on %(network)s", network=self.post_id._network_label()),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    @api.onchange("ai_draft_requested")
+    def _onchange_ai_draft_requested(self):
+        """Replace the text by an AI draft in the post's language; when AI
+        fails, by the answer of the most similar solved ticket, else the first
+        saved reply, else leave it.  An onchange, so it works before the
+        required text is written."""
+        if not self.ai_draft_requested:
+            return
+        self.ai_draft_requested = False
+        post = self.post_id._origin
+        draft = self.env["social.crm.ai.log"]._draft(post)
+        if not draft and self.suggestion_ids:
+            draft = self.suggestion_ids[0].answer
+        if not draft and self.saved_reply_ids:
+            draft = self.saved_reply_ids[0]._social_crm_render(post, self.env.user)
+        if draft:
+            self.text = draft
 
     @api.model
     def default_get(self, fields_list):
@@ -68,14 +107,7 @@ class SocialCrmReply(models.TransientModel):
         warning = self._social_collision()
         if warning and not self.confirm_collision:
             self.collision_warning = warning
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Reply on %(network)s", network=self.post_id._network_label()),
-                "res_model": self._name,
-                "res_id": self.id,
-                "view_mode": "form",
-                "target": "new",
-            }
+            return self._reopen()
         Approval = self.env["social.crm.reply.approval"]
         if Approval._needed_for(self.post_id):
             if self.max_length and self.text_length > self.max_length:
