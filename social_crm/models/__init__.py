@@ -24,3 +24,4 @@ from . import social_crm_reply_approval
 from . import social_crm_solution
 from . import social_crm_ai_config
 from . import social_crm_ai_log
+from . import social_crm_timeline

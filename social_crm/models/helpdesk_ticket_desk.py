@@ -74,6 +74,14 @@ class HelpdeskTicket(models.Model):
                 agents |= others.get(post.id, agents)
             ticket.social_answering_names = ", ".join(agents.mapped("name"))
 
+    social_timeline = fields.Html(compute="_compute_social_timeline", string="Timeline", sanitize=False)
+
+    @api.depends_context("uid")
+    def _compute_social_timeline(self):
+        Timeline = self.env["social.crm.timeline"]
+        for ticket in self:
+            ticket.social_timeline = Timeline._html(ticket.partner_id, ticket) if ticket.id else False
+
     def action_social_summarise(self):
         self.ensure_one()
         self.env["social.crm.ai.log"]._summarise(self)

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 
@@ -27,6 +27,7 @@ class ResPartner(models.Model):
         "helpdesk.ticket", compute="_compute_social_records", string="Open Social Tickets"
     )
     social_lead_ids = fields.Many2many("crm.lead", compute="_compute_social_records", string="Open Social Leads")
+    social_timeline = fields.Html(compute="_compute_social_timeline", string="Timeline", sanitize=False)
 
     def _compute_social_records(self):
         """Open tickets and leads that the partner's posts produced, from one
@@ -97,3 +98,10 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "child_of", self.commercial_partner_id.id)]
         action["context"] = {"search_default_group_by_network": 0}
         return action
+
+    @api.depends_context("uid")
+    def _compute_social_timeline(self):
+        """Social posts, e-mails and calls of the customer in one timeline."""
+        Timeline = self.env["social.crm.timeline"]
+        for partner in self:
+            partner.social_timeline = Timeline._html(partner) if partner.id else False

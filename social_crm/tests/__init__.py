@@ -16,3 +16,4 @@ from . import test_collision
 from . import test_approval
 from . import test_suggestions
 from . import test_ai_assist
+from . import test_timeline

@@ -39,7 +39,7 @@ class DeskCase(SocialCrmCase):
                 "company_id": cls.company.id,
                 "network": cls.account.network,
                 "external_id": f"desk-author-{serial}",
-                "handle": f"@desk{serial}",
+                "handle": f"desk{serial}",
                 "name": author,
                 "influence_score": influence,
             }
