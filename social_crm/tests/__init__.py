@@ -17,3 +17,4 @@ from . import test_approval
 from . import test_suggestions
 from . import test_ai_assist
 from . import test_timeline
+from . import test_desk_demo
