@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
+    "depends": ["crm", "mail", "utm", "helpdesk_mgmt", "resource"],
     "external_dependencies": {
         "python": [
             "requests",
@@ -43,16 +43,26 @@
         "views/digest_digest_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
+        "wizards/social_crm_reply_desk_views.xml",
+        "views/mail_canned_response_views.xml",
+        "data/social_crm_desk_data.xml",
+        "views/social_crm_desk_views.xml",
+        "views/social_crm_sla_policy_views.xml",
+        "views/social_crm_reply_approval_views.xml",
+        "views/social_crm_ai_views.xml",
+        "views/social_crm_desk_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
         "demo/social_crm_listening_demo.xml",
+        "demo/social_crm_desk_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "social_crm/static/src/scss/social_crm.scss",
+            "social_crm/static/src/js/social_crm_answering.esm.js",
         ],
         "web.assets_tests": [
             "social_crm/static/tests/tours/**/*",

@@ -65,7 +65,7 @@ def test_views_use_odoo_19_syntax(path):
 
 
 #: secrets: no access right at all for plain users
-MANAGER_ONLY = {"social.crm.credential"}
+MANAGER_ONLY = {"social.crm.credential", "social.crm.ai.config"}
 
 
 def test_every_model_has_access_rights_for_users_and_managers():

@@ -20,3 +20,14 @@ from . import social_crm_topic_post
 from . import social_crm_topic_author
 from . import social_crm_alert
 from . import digest_digest
+from . import mail_canned_response
+from . import res_users
+from . import helpdesk_ticket_team
+from . import helpdesk_ticket_desk
+from . import social_crm_sla_policy
+from . import social_crm_post_answering
+from . import social_crm_reply_approval
+from . import social_crm_solution
+from . import social_crm_ai_config
+from . import social_crm_ai_log
+from . import social_crm_timeline

@@ -88,6 +88,7 @@ class ResPartner(models.Model):
         string="Open Social Leads",
         groups="sales_team.group_sale_salesman",
     )
+    social_timeline = fields.Html(compute="_compute_social_timeline", string="Timeline", sanitize=False)
 
     def _social_records(self, field, model, open_domain):
         """``{partner: open records}`` that the partners' posts produced, from
@@ -246,3 +247,10 @@ class ResPartner(models.Model):
             # the company decides which posts count
             self._social_refresh_stats(self.ids)
         return result
+
+    @api.depends_context("uid")
+    def _compute_social_timeline(self):
+        """Social posts, e-mails and calls of the customer in one timeline."""
+        Timeline = self.env["social.crm.timeline"]
+        for partner in self:
+            partner.social_timeline = Timeline._html(partner) if partner.id else False

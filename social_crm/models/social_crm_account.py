@@ -36,6 +36,10 @@ class SocialCrmAccount(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     network = fields.Selection(selection="_selection_network", required=True, tracking=True)
+    reply_approval = fields.Boolean(
+        string="Replies Need Approval",
+        help="Replies by users of the group 'Social CRM: Replies Need Approval' wait for a manager before they go out.",
+    )
     handle = fields.Char(help="The account's name on the network, e.g. @brand.")
     external_id = fields.Char(
         string="Network ID", help="The account's own id on the network (user, page, channel or chat id)."

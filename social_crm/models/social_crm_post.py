@@ -102,6 +102,7 @@ class SocialCrmPost(models.Model):
     )
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
+    answering_names = fields.Char(compute="_compute_answering_names", string="Being Answered By")
 
     _external_id_unique = models.Constraint(
         "UNIQUE(account_id, external_id)",
@@ -113,6 +114,12 @@ class SocialCrmPost(models.Model):
     @api.model
     def _selection_network(self):
         return self.env["social.crm.account"]._selection_network()
+
+    @api.depends_context("uid")
+    def _compute_answering_names(self):
+        others = self.env["social.crm.post.answering"]._others(self)
+        for post in self:
+            post.answering_names = ", ".join(others.get(post.id, self.env["res.users"]).mapped("name"))
 
     @api.depends("profile_id", "text")
     def _compute_display_name(self):
@@ -185,6 +192,10 @@ class SocialCrmPost(models.Model):
             "target": "new",
             "context": {"default_post_id": self.id},
         }
+
+    def action_ai_recheck(self):
+        self.ensure_one()
+        return self.env["social.crm.ai.log"]._recheck(self)
 
     def _network_label(self):
         return dict(self._fields["network"]._description_selection(self.env)).get(self.network, self.network)

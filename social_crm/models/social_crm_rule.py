@@ -58,6 +58,11 @@ class SocialCrmRule(models.Model):
     campaign_id = fields.Many2one("utm.campaign")
     medium_id = fields.Many2one("utm.medium")
     user_id = fields.Many2one("res.users", string="Assign To")
+    assign_to_team_queue = fields.Boolean(
+        string="Assign Through the Team Queue",
+        help="The ticket waits in its team's queue, which gives it to the available agent speaking the post's "
+        "language with the fewest open social tickets; influential and angry authors go first.",
+    )
     activity_type_id = fields.Many2one("mail.activity.type", string="Schedule Activity")
     activity_days = fields.Integer(string="Activity Due In (days)", default=1)
     activity_summary = fields.Char(translate=True)

@@ -17,3 +17,12 @@ from . import test_account_buttons
 from . import test_threads
 from . import test_identity
 from . import test_rule_activities
+from . import test_saved_replies
+from . import test_assignment
+from . import test_sla
+from . import test_collision
+from . import test_approval
+from . import test_suggestions
+from . import test_ai_assist
+from . import test_timeline
+from . import test_desk_demo
