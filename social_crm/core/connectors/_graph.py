@@ -496,14 +496,19 @@ class GraphConnector(Connector):
             raise WebhookRejected(f"{self.label}: wrong verify token")
         return WebhookResponse(body=request.query.get("hub.challenge") or "")
 
-    def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:
+    def signed_body(self, request: WebhookRequest) -> bytes:
+        """The body of a delivery signed with the app secret (``X-Hub-Signature-256``,
+        HMAC-SHA256 of the raw body, compared in constant time); else :class:`WebhookRejected`."""
         body = ensure_webhook_size(request.body)
         secret = self.config.credentials.get("app_secret") or ""
         given = next((value for name, value in request.headers.items() if name.lower() == "x-hub-signature-256"), "")
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         if not secret or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected(f"{self.label}: missing or wrong X-Hub-Signature-256")
-        payload = _as_dict(webhook_json(body))
+        return body
+
+    def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:
+        payload = _as_dict(webhook_json(self.signed_body(request)))
         posts = []
         for entry in payload.get("entry") if isinstance(payload.get("entry"), list) else []:
             entry = _as_dict(entry)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import requests
 
 from ..errors import AuthError, ConnectorError, RateLimited, TransientError
-from ..types import NormalizedPost, Page, RateLimit, StreamSpec
+from ..types import DeliveryStatus, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 
 _logger = logging.getLogger(__name__)
 
@@ -101,6 +101,10 @@ class Connector:
         self.last_rate_limit: RateLimit | None = None
         #: where a stream's source moved for good (HTTP 301), for the caller to store
         self.moved_to = ""
+        #: items of the last webhook delivery that were skipped, with the reason, for the caller to count
+        self.webhook_skipped: list[SkippedItem] = []
+        #: delivery reports of our own messages in the last webhook delivery, for the caller to record
+        self.delivery_statuses: list[DeliveryStatus] = []
 
     # -- credentials -------------------------------------------------------
     def save_credentials(self, credentials: dict[str, Any]) -> None:
