@@ -227,6 +227,22 @@ class SocialCrmAccount(models.Model):
             by_stream.setdefault(self._stream_for_kind(post.kind), []).append(post)
         return sum(Post._ingest(self, items, stream) for stream, items in by_stream.items())
 
+    def _record_webhook_outcome(self, connector):
+        """Record what a webhook delivery held besides posts: the delivery
+        reports of our own messages, and the items skipped, counted on the
+        stream with their reason in the log."""
+        self.ensure_one()
+        skipped = list(connector.webhook_skipped)
+        if connector.delivery_statuses:
+            skipped += self.env["social.crm.delivery"]._record(self, connector.delivery_statuses)
+        for item in skipped:
+            _logger.info(
+                "Webhook of social account %s skipped item %s: %s", self.id, item.external_id or "(no id)", item.reason
+            )
+        stream = self._stream_for_kind("message") or self.stream_ids.filtered("active")[:1]
+        if skipped and stream:
+            stream.skipped_count += len(skipped)
+
     def action_disable(self):
         self.write({"state": "disabled"})
 

@@ -91,6 +91,7 @@ class SocialCrmPost(models.Model):
     response_time_hours = fields.Float(
         string="First Response (hours)", readonly=True, copy=False, aggregator="avg", digits=(10, 2)
     )
+    delivery_ids = fields.One2many("social.crm.delivery", "post_id", string="Delivery Reports")
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
 
@@ -552,8 +553,13 @@ class SocialCrmPost(models.Model):
         )
         for record in (self.ticket_id, self.lead_id, self.partner_id):
             if record:
-                message = record.message_post(
-                    body=body, subtype_xmlid="social_crm.mt_social_post", message_type="comment"
+                # an agent may read customers without the right to edit them; the log is still theirs
+                poster = record.sudo() if record._name == "res.partner" else record
+                message = poster.message_post(
+                    body=body,
+                    subtype_xmlid="social_crm.mt_social_post",
+                    message_type="comment",
+                    author_id=self.env.user.partner_id.id,
                 )
                 message.sudo().social_post_id = reply
         return reply

@@ -152,7 +152,7 @@ class WhatsAppConnector(GraphConnector):
             details = optional_str(_as_dict(error.get("error_data")), "details") or optional_str(error, "message")
             raise RateLimited(f"WhatsApp: rate limit reached (code {error['code']}): {details[:300]}",
                               datetime.now(timezone.utc) + timedelta(minutes=1))
-        super().check_response(response)
+        return super().check_response(response)
 
     # -- reading ---------------------------------------------------------------------
     def fetch_page(self, stream: StreamSpec, cursor: str) -> Page:
