@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -178,3 +179,43 @@ def test_webhook_replies_and_mentions_signed_with_the_app_secret():
     assert connector.webhook_handshake(WebhookRequest("GET", {}, query, b"")).body == "42"
     with pytest.raises(NotImplementedError, match="dashboard"):
         connector.register_webhook("https://odoo.example/hook")
+
+
+def test_connect_exchanges_the_code_for_a_long_lived_token(api):
+    imitation, server = api
+    connector = make(server, {"app_id": threads.APP_ID, "app_secret": threads.APP_SECRET})
+    url, kept = connector.authorization_url("https://odoo.example/social_crm/oauth/callback", "state-1")
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith("https://threads.net/oauth/authorize?")
+    assert query["scope"] == [",".join(connector.oauth_scopes)] and query["response_type"] == ["code"]
+    callback = f"https://odoo.example/social_crm/oauth/callback?code={threads.CODE}&state=state-1"
+    credentials = connector.fetch_token("https://odoo.example/social_crm/oauth/callback", callback, kept)
+    assert credentials["access_token"] == threads.TOKEN and credentials["user_id"] == threads.USER_ID
+    assert credentials["expires_at"] > (datetime.now(timezone.utc) + timedelta(days=59)).timestamp()
+    with pytest.raises(AuthError, match="state"):
+        connector.fetch_token("https://odoo.example/cb", callback.replace("state-1", "forged"), kept)
+    with pytest.raises(AuthError):
+        connector.fetch_token("https://odoo.example/cb", callback.replace(threads.CODE, "stolen"), kept)
+
+
+def test_a_token_near_expiry_is_refreshed_and_saved(api):
+    imitation, server = api
+    soon = (datetime.now(timezone.utc) + timedelta(days=2)).timestamp()
+    saved = []
+    connector = make(server, {**CREDENTIALS, "expires_at": soon})
+    connector._on_credentials = saved.append
+    assert connector.check_connection() == threads.USERNAME
+    assert saved and saved[-1]["access_token"].startswith("th-refreshed-")
+    assert saved[-1]["expires_at"] > (datetime.now(timezone.utc) + timedelta(days=59)).timestamp()
+    assert server.requests[-1].arg("access_token") == saved[-1]["access_token"]
+    imitation.refused_refresh = True
+    assert make(server, {**CREDENTIALS, "expires_at": soon}).check_connection() == threads.USERNAME
+    expired = (datetime.now(timezone.utc) - timedelta(hours=1)).timestamp()
+    with pytest.raises(AuthError, match="connect the account again"):
+        make(server, {**CREDENTIALS, "expires_at": expired}).check_connection()
+
+
+def test_reading_needs_the_accounts_username():
+    connector = get_connector_class("threads")(AccountConfig(credentials=dict(CREDENTIALS)))
+    with pytest.raises(ConnectorError, match="Network ID"):
+        connector.fetch_page(MENTIONS, "")

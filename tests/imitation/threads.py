@@ -12,6 +12,11 @@ documentation (developers.facebook.com/documentation/threads/):
   is ``IN_PROGRESS`` for the first ``processing_checks`` reads, then ``FINISHED``;
   ``POST /me/threads_publish`` with ``creation_id`` publishes it (error 24,
   subcode 4279009, before it is finished);
+- tokens (get-started/get-access-tokens-and-permissions, long-lived-tokens), without
+  version in the path: ``POST /oauth/access_token`` exchanges ``CODE`` for a
+  short-lived token and the user id, ``GET /access_token?grant_type=th_exchange_token``
+  that for a long-lived one, ``GET /refresh_access_token?grant_type=th_refresh_token``
+  renews a long-lived one; ``expires_in`` in seconds;
 - throttling: error code 4 with HTTP 400 and ``X-App-Usage`` at 100, or a
   plain HTTP 429; server trouble is error 2 with HTTP 500.
 
@@ -32,7 +37,9 @@ VERSION = "v1.0"
 USER_ID = "17841401234567890"
 USERNAME = "acme.threads"
 TOKEN = "th-long-lived-token"
+APP_ID = "990602627938098"
 APP_SECRET = "threads-app-secret"
+CODE = "AQBx-authorization-code"
 
 
 def threads_time(moment: datetime) -> str:
@@ -58,6 +65,8 @@ class ThreadsImitation:
         self.throttle: str = ""  # "", "code4" or "429"
         self.fail_next = 0
         self.counter = 0
+        self.tokens = {TOKEN}
+        self.refused_refresh = False
 
     def next_id(self) -> str:
         self.counter += 1
@@ -95,11 +104,13 @@ class ThreadsImitation:
         if self.fail_next:
             self.fail_next -= 1
             return graph_error(500, 2, "An unexpected error has occurred. Please retry your request later.")
+        form = request.form() if request.method == "POST" else {}
+        if request.path in ("/oauth/access_token", "/access_token", "/refresh_access_token"):
+            return self._oauth(request, form)
         if not request.path.startswith(f"/{VERSION}/"):
             return graph_error(400, 2635, "Unsupported API version.")
-        form = request.form() if request.method == "POST" else {}
         token = request.arg("access_token") or form.get("access_token", "")
-        if token != TOKEN:
+        if token not in self.tokens:
             return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
         if self.throttle == "429":
             return Response(429, b"Too Many Requests", {"Retry-After": "120"})
@@ -112,6 +123,26 @@ class ThreadsImitation:
         response = self._post(parts, form) if request.method == "POST" else self._get(request, parts)
         response.headers["X-App-Usage"] = json.dumps({"call_count": 7, "total_time": 2, "total_cputime": 1})
         return response
+
+    def _oauth(self, request: Request, form: dict) -> Response:
+        if request.path == "/oauth/access_token":
+            if request.method != "POST" or form.get("client_id") != APP_ID or form.get("client_secret") != APP_SECRET:
+                return graph_error(400, 101, "Error validating application. Invalid application ID.")
+            if form.get("grant_type") != "authorization_code" or form.get("code") != CODE or not form.get(
+                    "redirect_uri"):
+                return graph_error(400, 100, "Invalid verification code format.", 36007)
+            return Response.json({"access_token": "th-short-lived", "user_id": int(USER_ID)})
+        if request.path == "/access_token":
+            if request.arg("grant_type") != "th_exchange_token" or request.arg("client_secret") != APP_SECRET \
+                    or request.arg("access_token") != "th-short-lived":
+                return graph_error(400, 190, "Invalid OAuth access token - Cannot parse access token")
+            return Response.json({"access_token": TOKEN, "token_type": "bearer", "expires_in": 5183944})
+        if request.arg("grant_type") != "th_refresh_token" or request.arg("access_token") not in self.tokens \
+                or self.refused_refresh:
+            return graph_error(400, 190, "Error validating access token: Session has expired.", 463)
+        renewed = f"th-refreshed-{len(self.tokens)}"
+        self.tokens.add(renewed)
+        return Response.json({"access_token": renewed, "token_type": "bearer", "expires_in": 5183944})
 
     def _paged(self, request: Request, items: list) -> Response:
         limit = int(request.arg("limit", "25"))

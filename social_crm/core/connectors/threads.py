@@ -24,26 +24,41 @@ Streams: ``mentions``; ``search`` (``stream.query`` is the keyword, or a
 under the post ids listed in ``stream.query``).  Replies answer any of them
 (500 characters; 1,000 API replies per profile and 24 hours).
 
-Credentials: ``access_token`` (a long-lived Threads user token with
-``threads_basic``, ``threads_read_replies``, ``threads_manage_replies``,
-``threads_manage_mentions``, ``threads_keyword_search``), ``app_secret`` (the
-Threads app secret, signs webhooks) and ``verify_token``.
+Auth (``get-started/get-access-tokens-and-permissions``, ``get-started/long-lived-tokens``):
+**Connect** sends the administrator to the Authorization Window; the code is
+exchanged for a short-lived token (``POST /oauth/access_token``), that for a
+long-lived one of 60 days (``GET /access_token?grant_type=th_exchange_token``),
+which is refreshed (``GET /refresh_access_token?grant_type=th_refresh_token``)
+once it is less than ``REFRESH_BEFORE`` from expiry; these endpoints have no
+version in their path.
+
+Credentials: ``app_id`` and ``app_secret`` (the *Threads* app id and secret; the
+secret also signs webhooks), ``verify_token``, and from **Connect**:
+``access_token``, ``expires_at``, ``user_id`` (a long-lived token may also be
+pasted as ``access_token``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from ..errors import ConnectorError, PayloadError
+from ..errors import AuthError, ConnectorError, PayloadError
 from ..types import Author, NormalizedPost, Page, SkippedItem, StreamSpec
 from ._graph import GraphConnector, _as_dict, _text
-from ._parse import load_cursor, optional_str, parse_datetime, required_str, webhook_json
+from ._parse import load_cursor, optional_int, optional_str, parse_datetime, required_str, webhook_json
 from .base import WebhookRequest, ensure_text_length
+
+_logger = logging.getLogger(__name__)
 
 MEDIA_FIELDS = "id,text,username,permalink,timestamp,media_type,is_reply,replied_to,root_post,has_replies"
 #: container states of ``GET /{container-id}?fields=status`` (reference/publishing)
 _CONTAINER_READY, _CONTAINER_WAITING = "FINISHED", "IN_PROGRESS"
 _WEBHOOK_KINDS = {"replies": "comment", "mentions": "mention"}
+#: a long-lived token is refreshed when it expires sooner than this (it must be a day old)
+REFRESH_BEFORE = timedelta(days=7)
 
 
 class ThreadsConnector(GraphConnector):
@@ -52,8 +67,15 @@ class ThreadsConnector(GraphConnector):
     default_base_url = "https://graph.threads.net/v1.0"
     stream_kinds = ("mentions", "search", "comments")
     max_text_length = 500
-    uses_oauth = False
-    credential_fields = ("access_token", "app_secret", "verify_token")
+    credential_fields = ("app_id", "app_secret", "verify_token", "access_token")
+    oauth_dialog_url = "https://threads.net/oauth/authorize"
+    oauth_scopes = (
+        "threads_basic",
+        "threads_read_replies",
+        "threads_manage_replies",
+        "threads_manage_mentions",
+        "threads_keyword_search",
+    )
     comments_newest_first = True
     #: checks of a reply container before publishing it, and the wait between two
     publish_checks = 5
@@ -64,6 +86,58 @@ class ThreadsConnector(GraphConnector):
         carrier = "params" if method == "GET" else "data"
         kwargs[carrier] = {**(kwargs.get(carrier) or {}), "access_token": token or self._token()}
         return self._json(self.http(method, path, **kwargs), path)
+
+    def _token(self) -> str:
+        token = super()._token()
+        expires_at = self.config.credentials.get("expires_at")
+        if expires_at and datetime.fromtimestamp(float(expires_at), timezone.utc) - datetime.now(timezone.utc) \
+                < REFRESH_BEFORE:
+            token = self._refresh(token, float(expires_at))
+        return token
+
+    def _refresh(self, token: str, expires_at: float) -> str:
+        """A fresh long-lived token, saved at once; the old one while it is still valid if Threads refuses."""
+        try:
+            body = self._token_exchange({"grant_type": "th_refresh_token", "access_token": token},
+                                        path=f"{self._root()}/refresh_access_token")
+        except AuthError as error:
+            if expires_at <= datetime.now(timezone.utc).timestamp():
+                raise AuthError(f"Threads: the access token expired and cannot be refreshed; connect the account "
+                                f"again ({error})") from None
+            _logger.info("Threads: the token was not refreshed (%s); it is valid until it expires", error)
+            return token
+        self.save_credentials(self._token_credentials(body))
+        return self.config.credentials["access_token"]
+
+    def _root(self) -> str:
+        """The API address without version: where the token endpoints are."""
+        return re.sub(r"/v\d+(\.\d+)?$", "", self.base_url)
+
+    @staticmethod
+    def _token_credentials(body: dict) -> dict[str, Any]:
+        credentials = {"access_token": required_str(body, "access_token")}
+        if optional_int(body, "expires_in"):
+            expires = datetime.now(timezone.utc) + timedelta(seconds=optional_int(body, "expires_in"))
+            credentials["expires_at"] = int(expires.timestamp())
+        return credentials
+
+    def fetch_token(self, redirect_uri: str, callback_url: str, kept: dict[str, Any]) -> dict[str, Any]:
+        code = self._callback_code(callback_url, kept)
+        app_id, app_secret = self._app()
+        short = self._token_exchange(
+            {"client_id": app_id, "client_secret": app_secret, "grant_type": "authorization_code",
+             "redirect_uri": redirect_uri, "code": code},
+            method="POST", path=f"{self._root()}/oauth/access_token",
+        )
+        long_lived = self._token_exchange(
+            {"grant_type": "th_exchange_token", "client_secret": app_secret,
+             "access_token": required_str(short, "access_token")},
+            path=f"{self._root()}/access_token",
+        )
+        credentials = {**self._token_credentials(long_lived), "user_id": optional_str(short, "user_id")}
+        credentials = {key: value for key, value in credentials.items() if value}
+        self.config.credentials.update(credentials)
+        return credentials
 
     def _user(self) -> str:
         return self.config.credentials.get("user_id") or "me"
@@ -85,6 +159,9 @@ class ThreadsConnector(GraphConnector):
 
     # -- reading ---------------------------------------------------------------------
     def fetch_page(self, stream: StreamSpec, cursor: str) -> Page:
+        if not self.config.external_id:
+            # our own replies come back in listings and would be taken for customers' posts
+            raise ConnectorError("Threads: set the account's Network ID to its Threads username")
         if stream.kind == "search":
             query = stream.query.strip()
             if not query:
