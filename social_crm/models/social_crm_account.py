@@ -232,9 +232,9 @@ class SocialCrmAccount(models.Model):
         reports of our own messages, and the items skipped, counted on the
         stream with their reason in the log."""
         self.ensure_one()
-        skipped = list(connector.webhook_skipped)
         if connector.delivery_statuses:
-            skipped += self.env["social.crm.delivery"]._record(self, connector.delivery_statuses)
+            self.env["social.crm.delivery"]._record(self, connector.delivery_statuses)
+        skipped = connector.webhook_skipped
         for item in skipped:
             _logger.info(
                 "Webhook of social account %s skipped item %s: %s", self.id, item.external_id or "(no id)", item.reason

@@ -4,7 +4,6 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 
-from ..core.types import SkippedItem
 from .social_crm_account import to_naive_utc
 
 _logger = logging.getLogger(__name__)
@@ -13,66 +12,67 @@ DELIVERY_STATES = [("sent", "Sent"), ("delivered", "Delivered"), ("read", "Read"
 
 
 class SocialCrmDelivery(models.Model):
-    """What the network reported about one of our outgoing messages (WhatsApp
-    statuses): one line per state reached, never a post of its own."""
+    """What the network reported about one of the account's outgoing messages
+    (WhatsApp statuses): one line per state reached, never a post of its own.
+
+    Lines name the message by its network id, not by a link to the post: a
+    status may arrive before the transaction that stores our reply commits,
+    and is kept all the same; the post finds its lines by that id."""
 
     _name = "social.crm.delivery"
     _description = "Social Message Delivery Report"
     _order = "date, id"
 
-    post_id = fields.Many2one("social.crm.post", string="Our Message", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="post_id.company_id", store=True, index=True)
+    account_id = fields.Many2one("social.crm.account", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    message_id = fields.Char(string="Message Network ID", required=True, index=True)
     status = fields.Selection(DELIVERY_STATES, required=True)
     date = fields.Datetime(required=True)
+    recipient_id = fields.Char(string="Recipient")
     error_code = fields.Char()
     error_message = fields.Text()
 
-    _post_status_unique = models.Constraint("UNIQUE(post_id, status)", "A message reaches each delivery state once.")
+    _message_status_unique = models.Constraint(
+        "UNIQUE(account_id, message_id, status)", "A message reaches each delivery state once."
+    )
 
     @api.model
     def _record(self, account, statuses):
-        """Record the delivery reports of ``account``'s messages; return the
-        reports about messages that are not our stored posts, as skipped items."""
-        Post = self.env["social.crm.post"]
-        posts = {
-            post.external_id: post
-            for post in Post.search(
-                [
-                    ("account_id", "=", account.id),
-                    ("direction", "=", "outgoing"),
-                    ("external_id", "in", [status.message_id for status in statuses]),
-                ]
-            )
-        }
-        stored = self.search([("post_id", "in", [post.id for post in posts.values()])])
-        known = {(line.post_id.id, line.status) for line in stored}
-        skipped, new_lines = [], []
+        """Record the delivery reports of ``account``'s messages, each state once."""
+        stored = self.search([("account_id", "=", account.id), ("message_id", "in", [s.message_id for s in statuses])])
+        known = {(line.message_id, line.status) for line in stored}
+        new_lines = []
         for status in statuses:
-            post = posts.get(status.message_id)
-            if not post:
-                skipped.append(SkippedItem("status of a message not sent from Odoo", status.message_id))
-                continue
-            if (post.id, status.status) in known:
+            if (status.message_id, status.status) in known:
                 continue  # a delivery the network repeated
-            known.add((post.id, status.status))
+            known.add((status.message_id, status.status))
             new_lines.append(
                 {
-                    "post_id": post.id,
+                    "account_id": account.id,
+                    "message_id": status.message_id,
                     "status": status.status,
                     "date": to_naive_utc(status.at),
+                    "recipient_id": status.recipient_id or False,
                     "error_code": status.error_code or False,
                     "error_message": status.error_message or False,
                 }
             )
         lines = self.create(new_lines)
         lines.filtered(lambda line: line.status == "failed")._tell_the_ticket()
-        return skipped
+        return lines
 
     def _tell_the_ticket(self):
         """A message that could not be delivered is said on its ticket, where the agent works."""
-        for line in self.filtered("post_id.ticket_id"):
+        posts = self.env["social.crm.post"].search(
+            [("account_id", "in", self.account_id.ids), ("external_id", "in", self.mapped("message_id"))]
+        )
+        by_message = {(post.account_id.id, post.external_id): post for post in posts if post.ticket_id}
+        for line in self:
+            post = by_message.get((line.account_id.id, line.message_id))
+            if not post:
+                continue
             body = Markup("<p>%s</p><p>%s</p>") % (
-                self.env._("This reply was not delivered on %(network)s:", network=line.post_id._network_label()),
+                self.env._("This reply was not delivered on %(network)s:", network=post._network_label()),
                 line.error_message or line.error_code or self.env._("no reason given"),
             )
-            line.post_id.ticket_id.message_post(body=body, message_type="notification", subtype_xmlid="mail.mt_note")
+            post.ticket_id.message_post(body=body, message_type="notification", subtype_xmlid="mail.mt_note")
