@@ -4,6 +4,7 @@ an agent who has only the groups an administrator gives to support staff."""
 
 import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -184,6 +185,16 @@ class TestWhatsApp(ServiceChannelCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(self.posts(self.wa_account))
 
+    def test_the_account_lists_its_credentials_and_a_scheduled_fetch_reads_nothing(self):
+        for key in ("phone_number_id", "business_account_id", "template_name", "template_language"):
+            self.assertIn(key, self.wa_account.credential_keys_expected)
+        self.patch(self.env.cr, "commit", SimulatedCommits(self.env).commit)
+        self.wa_account._fetch()
+        self.assertEqual(self.wa_account.state, "connected", self.wa_account.last_error)
+        self.assertFalse(self.posts(self.wa_account))
+        self.assertEqual(self.wa_account.action_check_connection()["params"]["type"], "success")
+        self.assertEqual(self.wa_account.handle, "Acme Support")
+
     def test_registering_subscribes_the_app_to_the_business_account(self):
         self.wa_account.action_register_webhook()
         expected = f"/{self.whatsapp.VERSION}/{self.whatsapp.WABA_ID}/subscribed_apps"
@@ -251,3 +262,21 @@ class TestThreads(ServiceChannelCase):
             headers={"X-Hub-Signature-256": "sha256=0"},
         )
         self.assertEqual(forged.status_code, 403)
+
+    def test_a_manager_connects_the_account_through_the_authorization_window(self):
+        manager = new_test_user(
+            self.env, "threads_manager", groups="social_crm.group_social_crm_manager",
+            company_id=self.company.id, company_ids=[self.company.id],
+        )  # fmt: skip
+        self.th_account._save_credentials({"app_id": self.threads.APP_ID, "access_token": ""})
+        action = self.th_account.with_user(manager).action_oauth_connect()
+        query = parse_qs(urlsplit(action["url"]).query)
+        self.assertTrue(action["url"].startswith("https://threads.net/oauth/authorize"))
+        self.authenticate("threads_manager", "threads_manager")
+        response = self.url_open(f"/social_crm/oauth/callback?state={query['state'][0]}&code={self.threads.CODE}")
+        self.assertEqual(response.status_code, 200)
+        credentials = self.th_account._credentials()
+        self.assertEqual((credentials["access_token"], credentials["user_id"]), (self.threads.TOKEN,
+                                                                                self.threads.USER_ID))
+        self.assertGreater(credentials["expires_at"], (datetime.now(timezone.utc) + timedelta(days=59)).timestamp())
+        self.assertEqual(self.th_account.state, "connected")
