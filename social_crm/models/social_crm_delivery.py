@@ -28,7 +28,7 @@ class SocialCrmDelivery(models.Model):
     message_id = fields.Char(string="Message Network ID", required=True, index=True)
     status = fields.Selection(DELIVERY_STATES, required=True)
     date = fields.Datetime(required=True)
-    recipient_id = fields.Char(string="Recipient")
+    recipient_id = fields.Char(string="Recipient Number")
     error_code = fields.Char()
     error_message = fields.Text()
 
