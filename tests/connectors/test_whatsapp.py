@@ -4,6 +4,7 @@ and the webhook deliveries it builds from Meta's documented payloads."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -113,6 +114,34 @@ def test_a_reply_quoting_our_message_points_to_it():
     assert post.parent_external_id == "wamid.OUT7"
 
 
+def test_a_person_is_their_business_scoped_user_id_which_stays_when_they_hide_their_number(api):
+    imitation, server = api
+    connector = make(server)
+    [with_number] = deliver(connector, whatsapp.inbound([whatsapp.text("hi")], user_id="US.13491208655302741918"))
+    [hidden] = deliver(connector, whatsapp.inbound([whatsapp.text("hi again")], wa_id="",
+                                                   user_id="US.13491208655302741918", username="sheena"))
+    assert with_number.author.external_id == hidden.author.external_id == "US.13491208655302741918"
+    assert with_number.thread_external_id == hidden.thread_external_id == "US.13491208655302741918"
+    assert (with_number.author.bio, hidden.author.bio) == ("+16505551234", "")
+    assert (hidden.author.handle, hidden.author.display_name) == ("sheena", "Sheena Nelson")
+    sent = connector.reply(replace(hidden, created_at=datetime.now(timezone.utc)), "Hello Sheena")
+    assert imitation.sent[0]["recipient"] == "US.13491208655302741918" and "to" not in imitation.sent[0]
+    assert sent.thread_external_id == "US.13491208655302741918"
+
+
+def test_group_messages_are_threaded_by_group_and_system_messages_skipped_with_what_changed():
+    connector = make()
+    [post] = deliver(connector, whatsapp.inbound([whatsapp.text("in the group", group_id="Y2FmZWJhYmUtZ3JvdXA")]))
+    assert post.thread_external_id == "Y2FmZWJhYmUtZ3JvdXA" and post.author.external_id == "16505551234"
+    with pytest.raises(ConnectorError, match="group"):
+        connector.reply(post, "hello group")
+    system = {"type": "system", "system": {"body": "User A changed from 1 to 2", "type": "user_changed_number"}}
+    assert deliver(connector, whatsapp.inbound([system])) == []
+    assert connector.webhook_skipped[0].reason == "message type system is not supported: User A changed from 1 to 2"
+    assert deliver(connector, whatsapp.inbound([whatsapp.text("no sender")], wa_id="")) == []
+    assert connector.webhook_skipped[0].reason == "missing from and from_user_id"
+
+
 def test_statuses_are_delivery_reports_not_posts():
     connector = make()
     error = {"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
@@ -215,7 +244,7 @@ def test_errors_throughput_and_tokens(api):
         make(server, access_token="expired").reply(customer_message(), "hi")
     with pytest.raises(ConnectorError, match="4096"):
         make(server).reply(customer_message(), "x" * 4097)
-    with pytest.raises(ConnectorError, match="not a WhatsApp number"):
+    with pytest.raises(ConnectorError, match="neither a WhatsApp number nor a user id"):
         make(server).reply(NormalizedPost("m", Author("@nobody", "nobody"), "t", datetime.now(timezone.utc)), "hi")
 
 

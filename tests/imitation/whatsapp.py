@@ -2,7 +2,8 @@
 documentation (developers.facebook.com/documentation/business-messaging/whatsapp/):
 
 - ``POST /{phone-number-id}/messages`` (messages/text-messages,
-  messages/template-messages): ``messaging_product: whatsapp``, ``to``, ``type``
+  messages/template-messages, business-scoped-user-ids): ``messaging_product: whatsapp``,
+  ``to`` (a phone number) or ``recipient`` (a business-scoped user id), ``type``
   ``text`` (body at most 4096 characters) or ``template`` (an approved name and
   language, body parameters as many as the template has); answered with
   ``{"messaging_product", "contacts": [{"input", "wa_id"}], "messages": [{"id": "wamid…"}]}``;
@@ -69,9 +70,12 @@ class WhatsAppImitation:
         return graph_error(400, 100, f"Unsupported {request.method.lower()} request.", "Object does not exist")
 
     def _send(self, payload: dict) -> Response:
-        to, kind = payload.get("to"), payload.get("type")
-        if payload.get("messaging_product") != "whatsapp" or not isinstance(to, str) or not to.isdigit():
-            return graph_error(400, 100, "(#100) Invalid parameter", "messaging_product and to are required")
+        to, kind = payload.get("to") or payload.get("recipient"), payload.get("type")
+        phone_or_user_id = isinstance(payload.get("to"), str) and payload["to"].isdigit() or isinstance(
+            payload.get("recipient"), str) and "." in payload["recipient"]
+        if payload.get("messaging_product") != "whatsapp" or not phone_or_user_id:
+            return graph_error(400, 100, "(#100) Invalid parameter",
+                               "messaging_product and to (a phone number) or recipient (a BSUID) are required")
         if kind == "text":
             body = (payload.get("text") or {}).get("body") or ""
             if not body or len(body) > 4096:
@@ -114,11 +118,21 @@ def epoch(moment: datetime) -> str:
     return str(int(moment.astimezone(timezone.utc).timestamp()))
 
 
-def inbound(messages: list[dict], wa_id: str = "16505551234", name: str = "Sheena Nelson") -> dict:
-    """Messages of one person, each a dict with ``type`` and its content (``id`` and ``timestamp`` filled in)."""
-    filled = [{"from": wa_id, "id": f"wamid.IN{i:04d}{wa_id}", "timestamp": epoch(datetime.now(timezone.utc)),
+def inbound(messages: list[dict], wa_id: str = "16505551234", name: str = "Sheena Nelson", user_id: str = "",
+            username: str = "") -> dict:
+    """Messages of one person, each a dict with ``type`` and its content (``id`` and ``timestamp`` filled in);
+    with ``user_id``, the business-scoped user id (and no phone number when ``wa_id`` is empty)."""
+    sender = {"from": wa_id} if wa_id else {}
+    contact = {"profile": {"name": name}}
+    if username:
+        contact["profile"]["username"] = username
+    if wa_id:
+        contact["wa_id"] = wa_id
+    if user_id:
+        sender["from_user_id"] = contact["user_id"] = user_id
+    filled = [{**sender, "id": f"wamid.IN{i:04d}{wa_id or user_id}", "timestamp": epoch(datetime.now(timezone.utc)),
                **message} for i, message in enumerate(messages)]
-    return envelope({"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": filled})
+    return envelope({"contacts": [contact], "messages": filled})
 
 
 def text(body: str, **extra) -> dict:

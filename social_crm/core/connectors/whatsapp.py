@@ -17,10 +17,15 @@ sticker, location, contacts, interactive, button, reaction, unsupported),
 by ``messages[0].id``), ``support/error-codes`` (130429 throughput, 131056
 pair rate limit, 131048 spam rate limit, 80007 WABA rate limit).
 
-Identity: a person is their ``wa_id``, which is their phone number in
-international form without ``+``.  It is the author id and the thread (one
-conversation per person); the number is also given as the author's bio, which
-is where partner matching reads phone numbers.
+Identity (``business-scoped-user-ids``): a person is their business-scoped
+user id (BSUID, ``messages[].from_user_id`` / ``contacts[].user_id``, e.g.
+``US.13491208655302741918``), which stays when they adopt a username and hide
+their number, or else their ``wa_id`` (``from``), their phone number in
+international form without ``+``.  That id is the author and the thread (one
+conversation per person; a group message's thread is its ``group_id``).  The
+phone number, when given, is the author's bio, which is where partner matching
+reads phone numbers; a username (``profile.username``) is the handle.  Replies
+go ``to`` a phone number or to a BSUID as ``recipient``.
 
 Replies: free text within the 24-hour customer-service window that opens with
 the person's last message; outside it, only an approved template may be sent.
@@ -61,6 +66,8 @@ _MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 _STATUSES = ("sent", "delivered", "read", "failed")
 #: template variables may not hold line breaks, tabs or more than four spaces in a row
 _TEMPLATE_SPACES = re.compile(r"\s*[\n\t]+\s*| {5,}")
+#: a business-scoped user id: country code, a period, alphanumerics (``US.ENT.…`` for a parent BSUID)
+_BSUID = re.compile(r"[A-Z]{2}\.[A-Za-z0-9.]{1,140}")
 
 
 def _describe_media(kind: str, media: dict) -> str:
@@ -175,13 +182,16 @@ class WhatsAppConnector(GraphConnector):
         return posts
 
     def _read_change(self, value: dict) -> list[NormalizedPost]:
-        names = {optional_str(_as_dict(contact), "wa_id"): optional_str(_as_dict(_as_dict(contact).get("profile")),
-                                                                         "name")
-                 for contact in value.get("contacts") or [] if isinstance(contact, dict)}
+        contacts = {}
+        for contact in value.get("contacts") or []:
+            contact = _as_dict(contact)
+            for key in ("user_id", "wa_id"):
+                if optional_str(contact, key):
+                    contacts[optional_str(contact, key)] = _as_dict(contact.get("profile"))
         posts = []
         for message in value.get("messages") or []:
             try:
-                posts.append(self.message_post(_as_dict(message), names))
+                posts.append(self.message_post(_as_dict(message), contacts))
             except PayloadError as error:
                 self.webhook_skipped.append(SkippedItem(str(error), optional_str(_as_dict(message), "id")))
         for status in value.get("statuses") or []:
@@ -195,8 +205,11 @@ class WhatsAppConnector(GraphConnector):
             self.webhook_skipped.append(SkippedItem(f"error {optional_str(error, 'code')}: {reason}"[:300]))
         return posts
 
-    def message_post(self, message: dict, names: dict[str, str]) -> NormalizedPost:
-        wa_id = required_str(message, "from")
+    def message_post(self, message: dict, contacts: dict[str, dict]) -> NormalizedPost:
+        phone, user_id = optional_str(message, "from"), optional_str(message, "from_user_id")
+        sender = user_id or phone
+        if not sender:
+            raise PayloadError("missing from and from_user_id")
         kind = optional_str(message, "type")
         context = _as_dict(message.get("context"))
         parent = optional_str(context, "id")
@@ -205,16 +218,17 @@ class WhatsAppConnector(GraphConnector):
             if not optional_str(reaction, "emoji"):
                 raise PayloadError("reaction removed (no emoji)")
             parent = optional_str(reaction, "message_id")
-        name = names.get(wa_id, "")
+        profile = contacts.get(sender) or contacts.get(phone) or {}
         return NormalizedPost(
             external_id=required_str(message, "id"),
-            # the wa_id is the phone number; as bio it is what partner matching reads
-            author=Author(external_id=wa_id, handle=wa_id, display_name=name, bio=f"+{wa_id}"),
+            # the phone number as bio is what partner matching reads
+            author=Author(external_id=sender, handle=optional_str(profile, "username") or phone or sender,
+                          display_name=optional_str(profile, "name"), bio=f"+{phone}" if phone.isdigit() else ""),
             text=clean_text(self.describe(kind, message)),
             created_at=parse_datetime(message.get("timestamp")),
             kind="message",
             parent_external_id=parent,
-            thread_external_id=wa_id,
+            thread_external_id=optional_str(message, "group_id") or sender,
         )
 
     @staticmethod
@@ -244,6 +258,7 @@ class WhatsAppConnector(GraphConnector):
         errors = message.get("errors") if isinstance(message.get("errors"), list) else []
         detail = next((optional_str(_as_dict(_as_dict(error).get("error_data")), "details")
                        or optional_str(_as_dict(error), "title") for error in errors), "")
+        detail = detail or optional_str(_as_dict(content), "body")  # a system message says what changed
         raise PayloadError(f"message type {kind or '(none)'} is not supported" + (f": {detail}" if detail else ""))
 
     @staticmethod
@@ -268,10 +283,16 @@ class WhatsAppConnector(GraphConnector):
     # -- writing ---------------------------------------------------------------------
     def reply(self, parent: NormalizedPost, text: str) -> NormalizedPost:
         ensure_text_length(self, text)
-        wa_id = parent.author.external_id or parent.thread_external_id
-        if not wa_id.isdigit():
-            raise ConnectorError(f"WhatsApp: {wa_id!r} is not a WhatsApp number to answer")
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id}
+        person = parent.author.external_id
+        if parent.thread_external_id and parent.thread_external_id != person:
+            raise ConnectorError("WhatsApp: replies to group conversations are not supported")
+        if person.isdigit():
+            payload = {"to": person}
+        elif _BSUID.fullmatch(person):
+            payload = {"recipient": person}
+        else:
+            raise ConnectorError(f"WhatsApp: {person!r} is neither a WhatsApp number nor a user id to answer")
+        payload.update(messaging_product="whatsapp", recipient_type="individual")
         if datetime.now(timezone.utc) - parent.created_at < SERVICE_WINDOW:
             payload.update(type="text", text={"preview_url": False, "body": text},
                            context={"message_id": parent.external_id})
@@ -296,7 +317,7 @@ class WhatsAppConnector(GraphConnector):
             created_at=datetime.now(timezone.utc),
             kind="message",
             parent_external_id=parent.external_id,
-            thread_external_id=wa_id,
+            thread_external_id=person,
         )
 
     def template(self) -> tuple[str, str]:
