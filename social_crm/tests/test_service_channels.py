@@ -180,6 +180,17 @@ class TestWhatsApp(ServiceChannelCase):
         reply = self.posts(self.wa_account).filtered(lambda p: p.direction == "outgoing")
         self.assertEqual(reply.text, "[template support_followup] Yes, it ships today.")
 
+    def test_an_edited_message_updates_the_stored_one_and_a_revoked_one_is_kept_marked_deleted(self):
+        self.push(self.whatsapp.inbound([self.whatsapp.text("Thanks, all good now!")]))
+        post = self.posts(self.wa_account)
+        edit = {"type": "edit", "edit": {"original_message_id": post.external_id,
+                                         "message": {"type": "text", "text": {"body": "No, it is broken again!"}}}}
+        self.push(self.whatsapp.inbound([edit]))
+        self.assertEqual((len(self.posts(self.wa_account)), post.text), (1, "No, it is broken again!"))
+        self.assertEqual(post.sentiment_label, "negative", "an edited text is analysed again")
+        self.push(self.whatsapp.inbound([{"type": "revoke", "revoke": {"original_message_id": post.external_id}}]))
+        self.assertEqual((post.is_deleted, post.text), (True, "No, it is broken again!"))
+
     def test_a_wrong_signature_stores_nothing(self):
         response = self.push(self.whatsapp.inbound([self.whatsapp.text("hello")]), secret="forged")
         self.assertEqual(response.status_code, 403)

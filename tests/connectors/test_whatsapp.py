@@ -142,6 +142,21 @@ def test_group_messages_are_threaded_by_group_and_system_messages_skipped_with_w
     assert connector.webhook_skipped[0].reason == "missing from and from_user_id"
 
 
+def test_an_edit_changes_the_original_message_and_a_revoke_deletes_it():
+    connector = make()
+    edit = {"type": "edit", "edit": {"original_message_id": "wamid.ORIG", "message": {
+        "context": {"id": "wamid.OUT1"}, "type": "image", "image": {"caption": "the right photo", "id": "9"}}}}
+    [edited] = deliver(connector, whatsapp.inbound([edit]))
+    assert (edited.external_id, edited.text, edited.parent_external_id) == ("wamid.ORIG", "[image] the right photo",
+                                                                            "wamid.OUT1")
+    assert edited.edited_at == edited.created_at and not edited.deleted
+    [revoked] = deliver(connector, whatsapp.inbound([{"type": "revoke",
+                                                      "revoke": {"original_message_id": "wamid.ORIG"}}]))
+    assert (revoked.external_id, revoked.deleted, revoked.text) == ("wamid.ORIG", True, "")
+    assert deliver(connector, whatsapp.inbound([{"type": "edit", "edit": {"message": {"type": "text"}}}])) == []
+    assert connector.webhook_skipped[0].reason == "missing original_message_id"
+
+
 def test_statuses_are_delivery_reports_not_posts():
     connector = make()
     error = {"code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",

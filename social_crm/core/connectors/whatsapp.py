@@ -10,7 +10,8 @@ Shapes, from Meta's documentation (developers.facebook.com/documentation/busines
 ``webhooks/reference/messages`` (envelope: ``entry[].changes[].value`` with
 ``contacts[]`` — ``wa_id`` and ``profile.name`` — and ``messages[]``),
 ``webhooks/reference/messages/<type>`` (text, image, video, audio, document,
-sticker, location, contacts, interactive, button, reaction, unsupported),
+sticker, location, contacts, interactive, button, reaction, edit, revoke,
+system, unsupported),
 ``webhooks/reference/messages/status`` (``statuses[]``: ``id``, ``status``,
 ``timestamp``, ``recipient_id``, ``errors[]``), ``messages/text-messages`` and
 ``messages/template-messages`` (``POST /{phone-number-id}/messages``, answered
@@ -206,29 +207,39 @@ class WhatsAppConnector(GraphConnector):
         return posts
 
     def message_post(self, message: dict, contacts: dict[str, dict]) -> NormalizedPost:
+        """A message; an ``edit`` (webhooks/reference/messages/edit) is the edited message with
+        its new content, a ``revoke`` (…/revoke) the deleted one."""
         phone, user_id = optional_str(message, "from"), optional_str(message, "from_user_id")
         sender = user_id or phone
         if not sender:
             raise PayloadError("missing from and from_user_id")
-        kind = optional_str(message, "type")
-        context = _as_dict(message.get("context"))
-        parent = optional_str(context, "id")
+        moment = parse_datetime(message.get("timestamp"))
+        kind, content = optional_str(message, "type"), message
+        external_id, edited, deleted = required_str(message, "id"), None, False
+        if kind in ("edit", "revoke"):
+            change = _as_dict(message.get(kind))
+            external_id = required_str(change, "original_message_id")
+            content = _as_dict(change.get("message"))
+            kind, edited, deleted = optional_str(content, "type"), moment, kind == "revoke"
+        parent = optional_str(_as_dict(content.get("context")), "id")
         if kind == "reaction":
-            reaction = _as_dict(message.get("reaction"))
+            reaction = _as_dict(content.get("reaction"))
             if not optional_str(reaction, "emoji"):
                 raise PayloadError("reaction removed (no emoji)")
             parent = optional_str(reaction, "message_id")
         profile = contacts.get(sender) or contacts.get(phone) or {}
         return NormalizedPost(
-            external_id=required_str(message, "id"),
+            external_id=external_id,
             # the phone number as bio is what partner matching reads
             author=Author(external_id=sender, handle=optional_str(profile, "username") or phone or sender,
                           display_name=optional_str(profile, "name"), bio=f"+{phone}" if phone.isdigit() else ""),
-            text=clean_text(self.describe(kind, message)),
-            created_at=parse_datetime(message.get("timestamp")),
+            text="" if deleted else clean_text(self.describe(kind, content)),
+            created_at=moment,
             kind="message",
             parent_external_id=parent,
             thread_external_id=optional_str(message, "group_id") or sender,
+            edited_at=edited,
+            deleted=deleted,
         )
 
     @staticmethod
