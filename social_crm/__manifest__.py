@@ -31,6 +31,7 @@
         "views/social_crm_stream_views.xml",
         "views/social_crm_profile_views.xml",
         "views/social_crm_post_views.xml",
+        "views/social_crm_delivery_views.xml",
         "views/res_partner_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/crm_lead_views.xml",

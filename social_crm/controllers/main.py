@@ -58,6 +58,7 @@ class SocialCrmController(http.Controller):
             _logger.info("Webhook of social account %s rejected: %s", account.id, error)
             raise Forbidden() from None
         stored = account._ingest_pushed(posts, connector.webhook_skipped)
+        account._record_webhook_outcome(connector)
         _logger.info("Webhook of social account %s: %d posts, %d new", account.id, len(posts), stored)
         return request.make_response("ok", headers=[("Content-Type", "text/plain")])
 

@@ -68,6 +68,19 @@ class SkippedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryStatus:
+    """What a network reports about a message we sent (sent, delivered, read,
+    failed); recorded on our outgoing post, never stored as a post itself."""
+
+    message_id: str
+    status: str
+    at: datetime
+    recipient_id: str = ""
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     """Rate-limit state read from a response (headers or error body)."""
 

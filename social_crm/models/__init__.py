@@ -6,6 +6,7 @@ from . import social_crm_credential
 from . import social_crm_stream
 from . import social_crm_profile
 from . import social_crm_post
+from . import social_crm_delivery
 from . import social_crm_rule
 from . import social_crm_intent_keyword
 from . import social_crm_analysis_correction

@@ -259,6 +259,13 @@ class SocialCrmAccount(models.Model):
             by_stream.setdefault(self._stream_for_kind(post.kind), []).append(post)
         return sum(Post._ingest(self, items, stream) for stream, items in by_stream.items())
 
+    def _record_webhook_outcome(self, connector):
+        """Record the delivery reports of our own messages a webhook delivery held
+        (its skipped items are counted on the stream by :meth:`_ingest_pushed`)."""
+        self.ensure_one()
+        if connector.delivery_statuses:
+            self.env["social.crm.delivery"]._record(self, connector.delivery_statuses)
+
     def action_disable(self):
         self.write({"state": "disabled"})
 

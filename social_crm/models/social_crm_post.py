@@ -100,6 +100,7 @@ class SocialCrmPost(models.Model):
     response_time_hours = fields.Float(
         string="First Response (hours)", readonly=True, copy=False, aggregator="avg", digits=(10, 2)
     )
+    delivery_ids = fields.Many2many("social.crm.delivery", compute="_compute_delivery_ids", string="Delivery Reports")
     ticket_id = fields.Many2one("helpdesk.ticket", index="btree_not_null", ondelete="set null")
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", ondelete="set null")
     answering_names = fields.Char(compute="_compute_answering_names", string="Being Answered By")
@@ -120,6 +121,16 @@ class SocialCrmPost(models.Model):
         others = self.env["social.crm.post.answering"]._others(self)
         for post in self:
             post.answering_names = ", ".join(others.get(post.id, self.env["res.users"]).mapped("name"))
+
+    def _compute_delivery_ids(self):
+        deliveries = self.env["social.crm.delivery"].search(
+            [("account_id", "in", self.account_id.ids), ("message_id", "in", self.mapped("external_id"))]
+        )
+        by_message = {}
+        for line in deliveries:
+            by_message.setdefault((line.account_id.id, line.message_id), []).append(line.id)
+        for post in self:
+            post.delivery_ids = [(6, 0, by_message.get((post.account_id.id, post.external_id), []))]
 
     @api.depends("profile_id", "text")
     def _compute_display_name(self):

@@ -26,3 +26,4 @@ from . import test_suggestions
 from . import test_ai_assist
 from . import test_timeline
 from . import test_desk_demo
+from . import test_meta_channels

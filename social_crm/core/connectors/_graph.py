@@ -134,6 +134,8 @@ class GraphConnector(Connector):
     #: ``platform`` of the conversations edge
     messaging_platform: ClassVar[str] = "messenger"
     oauth_scopes: ClassVar[tuple[str, ...]] = ()
+    #: where the administrator grants access (option ``dialog_url`` overrides it)
+    oauth_dialog_url: ClassVar[str] = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
     #: the comments edge can be asked for newest first, so a poll may stop early
     comments_newest_first: ClassVar[bool] = False
     #: Page fields :meth:`register_webhook` subscribes the app to
@@ -239,12 +241,13 @@ class GraphConnector(Connector):
         return credentials["app_id"], credentials["app_secret"]
 
     def authorization_url(self, redirect_uri: str, state: str) -> tuple[str, dict[str, Any]]:
-        dialog = self.config.options.get("dialog_url", f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth")
+        dialog = self.config.options.get("dialog_url", self.oauth_dialog_url)
         query = urlencode({"client_id": self._app()[0], "redirect_uri": redirect_uri, "state": state,
                            "response_type": "code", "scope": ",".join(self.oauth_scopes)})
         return f"{dialog}?{query}", {"state": state}
 
-    def fetch_token(self, redirect_uri: str, callback_url: str, kept: dict[str, Any]) -> dict[str, Any]:
+    def _callback_code(self, callback_url: str, kept: dict[str, Any]) -> str:
+        """The authorization code of the callback, once its ``state`` matches the request."""
         query = {key: values[0] for key, values in parse_qs(urlsplit(callback_url).query).items()}
         if query.get("error"):
             raise AuthError(f"{self.label}: authorization refused: {query.get('error_description') or query['error']}")
@@ -252,9 +255,13 @@ class GraphConnector(Connector):
             raise AuthError(f"{self.label}: the authorization answer does not match the request (state)")
         if not query.get("code"):
             raise AuthError(f"{self.label}: the authorization answer has no code")
+        return query["code"]
+
+    def fetch_token(self, redirect_uri: str, callback_url: str, kept: dict[str, Any]) -> dict[str, Any]:
+        code = self._callback_code(callback_url, kept)
         app_id, app_secret = self._app()
         app = {"client_id": app_id, "client_secret": app_secret}
-        short = self._token_exchange({**app, "redirect_uri": redirect_uri, "code": query["code"]})
+        short = self._token_exchange({**app, "redirect_uri": redirect_uri, "code": code})
         long_lived = self._token_exchange(
             {**app, "grant_type": "fb_exchange_token", "fb_exchange_token": required_str(short, "access_token")}
         )
@@ -275,10 +282,11 @@ class GraphConnector(Connector):
         self.config.credentials.update(credentials)
         return credentials
 
-    def _token_exchange(self, params: dict) -> dict:
-        """``GET /oauth/access_token``; a refused code or token is an authorization failure."""
+    def _token_exchange(self, params: dict, method: str = "GET", path: str = "/oauth/access_token") -> dict:
+        """A token endpoint (``GET /oauth/access_token``); a refused code or token is an authorization failure."""
+        carrier = "params" if method == "GET" else "data"
         try:
-            return self._json(self.http("GET", "/oauth/access_token", params=params), "/oauth/access_token")
+            return self._json(self.http(method, path, **{carrier: params}), path)
         except (RateLimited, TransientError):
             raise
         except ConnectorError as error:
@@ -512,14 +520,19 @@ class GraphConnector(Connector):
             raise WebhookRejected(f"{self.label}: wrong verify token")
         return WebhookResponse(body=request.query.get("hub.challenge") or "")
 
-    def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:
+    def signed_body(self, request: WebhookRequest) -> bytes:
+        """The body of a delivery signed with the app secret (``X-Hub-Signature-256``,
+        HMAC-SHA256 of the raw body, compared in constant time); else :class:`WebhookRejected`."""
         body = ensure_webhook_size(request.body)
         secret = self.config.credentials.get("app_secret") or ""
         given = next((value for name, value in request.headers.items() if name.lower() == "x-hub-signature-256"), "")
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         if not secret or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WebhookRejected(f"{self.label}: missing or wrong X-Hub-Signature-256")
-        payload = _as_dict(webhook_json(body))
+        return body
+
+    def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:
+        payload = _as_dict(webhook_json(self.signed_body(request)))
         posts = []
         for entry in payload.get("entry") if isinstance(payload.get("entry"), list) else []:
             entry = _as_dict(entry)

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import requests
 
 from ..errors import AuthError, ConnectorError, RateLimited, TransientError
-from ..types import NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
+from ..types import DeliveryStatus, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 
 _logger = logging.getLogger(__name__)
 
@@ -105,6 +105,8 @@ class Connector:
         self.moved_to = ""
         #: items of the last webhook delivery that are no posts, for the caller to count
         self.webhook_skipped: list[SkippedItem] = []
+        #: delivery reports of our own messages in the last webhook delivery, for the caller to record
+        self.delivery_statuses: list[DeliveryStatus] = []
         #: the account's own id on the network, learnt by :meth:`check_connection`
         #: where the network tells it, for the caller to store
         self.account_external_id = ""
