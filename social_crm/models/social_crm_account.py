@@ -92,7 +92,6 @@ class SocialCrmAccount(models.Model):
     def _selection_network(self):
         return available_networks()
 
-
     _webhook_token_unique = models.Constraint("UNIQUE(webhook_token)", "Webhook tokens are unique.")
 
     @api.depends("network")

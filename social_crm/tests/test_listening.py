@@ -353,7 +353,6 @@ class TestListeningAlerts(SocialCrmCase):
         self.assertEqual(self.author.partner_id.id, action["res_id"])
         self.assertEqual(self.author.partner_id.social_post_count, len(self.author.post_ids))
 
-
     def test_the_weekly_digest_tells_the_followers_the_week(self):
         self.calm_history(days=15)
         self.wave()

@@ -138,7 +138,6 @@ class TestRouting(SocialCrmCase):
         messages = partner.message_ids.filtered(lambda m: m.subtype_id == self.env.ref("social_crm.mt_social_post"))
         self.assertIn("wszystko działa", messages.body)
 
-
     def test_an_acknowledgement_is_sent_from_the_rule_template(self):
         self.rules[0].write({"acknowledge": True, "acknowledgement": "Děkujeme, {author}, už to řešíme."})
         author = Author("u-ack", "martina", display_name="Martina")

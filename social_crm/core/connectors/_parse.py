@@ -181,7 +181,6 @@ def walk_newest_first(state: dict, entries: list, next_page: str, backfill_limit
     return kept, True
 
 
-
 #: webhook bodies above this size are refused before any parsing
 MAX_WEBHOOK_BODY = 1_000_000
 

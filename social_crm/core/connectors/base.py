@@ -181,7 +181,6 @@ class Connector:
                 _logger.info("%s: %s failed (%s), retry %d in %.1fs", self.label, what, error, attempt, delay)
                 self._sleep(delay)
 
-
     #: timeout of every HTTP call (connect, then each read), in seconds
     timeout: ClassVar[float] = 30.0
 
