@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt"],
+    "depends": ["crm", "mail", "utm", "link_tracker", "helpdesk_mgmt"],
     "external_dependencies": {
         "python": [
             "requests",
@@ -21,8 +21,10 @@
     "data": [
         "security/social_crm_security.xml",
         "security/ir.model.access.csv",
+        "security/social_crm_publication_security.xml",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/social_crm_publication_cron.xml",
         "wizards/social_crm_reply_views.xml",
         "wizards/social_crm_link_partner_views.xml",
         "views/social_crm_account_views.xml",
@@ -35,6 +37,9 @@
         "views/social_crm_rule_views.xml",
         "views/social_crm_analysis_views.xml",
         "views/res_config_settings_views.xml",
+        "views/social_crm_publication_views.xml",
+        "views/utm_campaign_views.xml",
+        "wizards/social_crm_publication_review_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
     ],
@@ -42,6 +47,7 @@
         "demo/res_partner_demo.xml",
         "demo/social_crm_account_demo.xml",
         "demo/social_crm_rule_demo.xml",
+        "demo/social_crm_publication_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -14,3 +14,8 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_channel
 from . import crm_lead
 from . import mail_message
+from . import social_crm_account_publishing
+from . import social_crm_publication
+from . import social_crm_publication_variant
+from . import social_crm_publication_metric
+from . import utm_campaign
