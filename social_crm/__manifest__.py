@@ -21,7 +21,6 @@
     "data": [
         "security/social_crm_security.xml",
         "security/ir.model.access.csv",
-        "security/social_crm_publication_security.xml",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/social_crm_publication_cron.xml",

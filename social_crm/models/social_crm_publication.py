@@ -34,7 +34,6 @@ class SocialCrmPublication(models.Model):
     title = fields.Char(help="Networks that need a title (Reddit) use it; default: the first line of the text.")
     account_ids = fields.Many2many(
         "social.crm.account",
-        string="Accounts",
         domain="[('company_id', '=', company_id), ('can_publish', '=', True)]",
         tracking=True,
     )
@@ -42,9 +41,9 @@ class SocialCrmPublication(models.Model):
     attachment_ids = fields.Many2many(
         "ir.attachment", string="Images", help="Images attached to the post, in this order."
     )
-    campaign_id = fields.Many2one("utm.campaign", string="Campaign", index="btree_not_null", tracking=True)
+    campaign_id = fields.Many2one("utm.campaign", index="btree_not_null", tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    author_id = fields.Many2one("res.users", string="Author", default=lambda self: self.env.user, tracking=True)
+    author_id = fields.Many2one("res.users", default=lambda self: self.env.user, tracking=True)
     state = fields.Selection(PUBLICATION_STATES, default="draft", required=True, tracking=True, index=True, copy=False)
     scheduled_date = fields.Datetime(
         string="Publish On", tracking=True, copy=False, help="Empty: as soon as it is scheduled."
@@ -108,8 +107,8 @@ class SocialCrmPublication(models.Model):
             removed = existing.filtered(
                 lambda v, accounts=publication.account_ids: v.account_id not in accounts and v.state != "published"
             )
+            missing = publication.account_ids - (existing - removed).account_id
             removed.unlink()
-            missing = publication.account_ids - existing.account_id
             self.env["social.crm.publication.variant"].create(
                 [{"publication_id": publication.id, "account_id": account.id} for account in missing]
             )
@@ -152,7 +151,7 @@ class SocialCrmPublication(models.Model):
         return True
 
     def _notify_approvers(self):
-        managers = self.env.ref(MANAGER_GROUP).user_ids.filtered(
+        managers = self.env.ref(MANAGER_GROUP).sudo().user_ids.filtered(
             lambda user: not user.share and self.company_id in user.company_ids
         )
         for manager in managers[:5]:

@@ -69,8 +69,8 @@ class SocialCrmPublicationVariant(models.Model):
     medium_id = fields.Many2one("utm.medium", readonly=True, copy=False)
     link_tracker_ids = fields.Many2many("link.tracker", string="Tracked Links", readonly=True, copy=False)
     click_count = fields.Integer(compute="_compute_click_count", string="Clicks")
-    length = fields.Integer(compute="_compute_check", string="Counted Length",
-                            help="The length as the network counts it.")
+    text_length = fields.Integer(compute="_compute_check", string="Counted Length",
+                                 help="The length as the network counts it.")
     max_length = fields.Integer(compute="_compute_check")
     length_display = fields.Char(compute="_compute_check", string="Length")
     problems = fields.Text(compute="_compute_check", help="What the network would refuse.")
@@ -93,7 +93,7 @@ class SocialCrmPublicationVariant(models.Model):
         for variant in self:
             network = variant.account_id.network
             if not network:
-                variant.update(length=0, max_length=0, length_display="", problems=False, preview_html=False)
+                variant.update(text_length=0, max_length=0, length_display="", problems=False, preview_html=False)
                 continue
             limits = get_connector_class(network).limits()
             media = variant._media(urls=False)
@@ -101,27 +101,27 @@ class SocialCrmPublicationVariant(models.Model):
             if limits.media_by_url and any(p.code == "media_url" for p in found):
                 # public URLs are made at publishing time, not a problem of the draft
                 found = [p for p in found if p.code != "media_url"]
-            variant.length = text_length(limits, variant.text or "")
+            variant.text_length = text_length(limits, variant.text or "")
             variant.max_length = max_length(limits, len(media))
-            variant.length_display = f"{variant.length} / {variant.max_length}" if variant.max_length else str(
-                variant.length
+            variant.length_display = (
+                f"{variant.text_length} / {variant.max_length}" if variant.max_length else str(variant.text_length)
             )
             variant.problems = "\n".join(self._problem_message(problem) for problem in found) or False
             variant.preview_html = variant._preview(labels.get(network, network), limits, found)
 
     def _problem_message(self, problem):
-        _ = self.env._
+        env, values = self.env, problem.values
         messages = {
-            "empty": _("The text is empty."),
-            "too_long": _("The text has %(length)s characters; at most %(max)s are allowed."),
-            "media_required": _("This network needs at least one image."),
-            "no_media": _("This network takes no images."),
-            "too_many_media": _("%(count)s images attached; at most %(max)s are allowed."),
-            "media_type": _("%(name)s (%(type)s) cannot be attached on this network."),
-            "media_url": _("%(name)s has no public URL for the network to fetch."),
-            "title_required": _("This network needs a title."),
+            "empty": lambda: env._("The text is empty."),
+            "too_long": lambda: env._("The text has %(length)s characters; at most %(max)s are allowed.", **values),
+            "media_required": lambda: env._("This network needs at least one image."),
+            "no_media": lambda: env._("This network takes no images."),
+            "too_many_media": lambda: env._("%(count)s images attached; at most %(max)s are allowed.", **values),
+            "media_type": lambda: env._("%(name)s (%(type)s) cannot be attached on this network.", **values),
+            "media_url": lambda: env._("%(name)s has no public URL for the network to fetch.", **values),
+            "title_required": lambda: env._("This network needs a title."),
         }
-        return messages[problem.code] % problem.values
+        return messages[problem.code]()
 
     def _preview(self, label, limits, found):
         """The post as the network shows it, every piece of text escaped."""
