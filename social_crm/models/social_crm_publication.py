@@ -203,6 +203,15 @@ class SocialCrmPublication(models.Model):
             "context": {"default_publication_id": self.id},
         }
 
+    def action_add_to_queue(self):
+        """Take the next free posting slot of the accounts (the earliest of them)."""
+        for publication in self:
+            slots = [slot for slot in (a._next_free_slot() for a in publication.account_ids) if slot]
+            if not slots:
+                raise UserError(self.env._("None of the accounts has posting slots; set them on the account."))
+            publication.scheduled_date = min(slots)
+        return True
+
     def action_back_to_draft(self):
         if any(p.state in ("publishing", "published") for p in self):
             raise UserError(self.env._("A post that went out cannot be taken back to draft."))
@@ -241,7 +250,7 @@ class SocialCrmPublication(models.Model):
         publication = self.with_context(social_crm_publishing=True)
         publication.state = "publishing"
         for variant in publication.variant_ids.filtered(lambda v: v.state == "pending"):
-            variant._publish()
+            variant._publish(commit=commit)
             if commit:
                 self.env["ir.cron"]._commit_progress(1)
         publication._update_state()

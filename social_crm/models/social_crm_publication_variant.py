@@ -206,8 +206,8 @@ class SocialCrmPublicationVariant(models.Model):
         return replace_urls(self.text, replacements), medium, trackers
 
     # -- publishing ---------------------------------------------------------------------
-    def _publish(self):
-        """Send this variant once.  A retry after an attempt that got no answer
+    def _publish(self, commit=False):
+        """Send this variant once (``commit``: the cron commits before the call).  A retry after an attempt that got no answer
         first looks for the post on the network; networks with idempotency
         keys get the same key again, so nothing is ever posted twice."""
         self.ensure_one()
@@ -223,13 +223,18 @@ class SocialCrmPublicationVariant(models.Model):
         connector = account._connector()
         if self.outcome_unknown and self._adopt_published(connector):
             return
-        self.write({"attempt_count": self.attempt_count + 1, "outcome_unknown": False})
+        # until the network answers, the outcome is unknown: a worker dying
+        # now leaves a variant the next run looks up before sending again
+        self.write({"attempt_count": self.attempt_count + 1, "outcome_unknown": True})
+        if commit:
+            self.env["ir.cron"]._commit_progress()
         try:
             sent = connector.publish(self.sent_text, self._media(), idempotency_key=self.idempotency_key,
                                      title=self._title())
         except RateLimited as error:
+            self.write({"outcome_unknown": False,
+                        "error": self.env._("Rate limited: %(error)s", error=error)})
             account._record_rate_limit(connector, error)
-            self.error = self.env._("Rate limited: %(error)s", error=error)
             return
         except TransientError as error:
             self._fail(error, unknown=True)

@@ -9,6 +9,10 @@ from ..core.connectors.mastodon import MastodonConnector, _max_characters_by_ins
 from ..core.types import Author, NormalizedPost
 from .common import SimulatedCommits, SocialCrmCase, imitations
 
+class WorkerDied(Exception):
+    """Stands for the death of the worker in the middle of a call."""
+
+
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 32)
 
 
@@ -268,6 +272,37 @@ class TestPublication(SocialCrmCase):
         self.assertEqual(self.account._next_free_slot(monday), fields.Datetime.from_string("2026-03-02 09:30:00"))
         self.compose(self.user, self.account, scheduled_date="2026-03-02 09:30:00").action_submit()
         self.assertEqual(self.account._next_free_slot(monday), fields.Datetime.from_string("2026-03-05 16:00:00"))
+        queued = self.compose(self.user, self.account)
+        queued.action_add_to_queue()
+        self.assertEqual(queued.scheduled_date, self.account._next_free_slot())
+        with self.assertRaises(UserError):
+            self.compose(self.user, self.guarded).action_add_to_queue()
+
+    def test_a_crash_during_the_call_is_looked_up_before_sending_again(self):
+        publication = self.compose(self.user, self.account, text="Crash test")
+        publication.action_submit()
+        calls = []
+        original = type(self.account._connector()).publish
+
+        def publish_then_die(connector, *args, **kwargs):
+            calls.append(kwargs["idempotency_key"])
+            original(connector, *args, **kwargs)
+            raise WorkerDied  # the worker dies before storing the answer
+
+        self.patch(type(self.account._connector()), "publish", publish_then_die)
+        # not assertRaises: its savepoint would straddle the simulated commits
+        try:
+            self.env["social.crm.publication"]._cron_publish_due()
+        except WorkerDied:
+            self.commits.crash()
+        else:
+            self.fail("the worker was meant to die")
+        variant = publication.variant_ids
+        self.assertTrue(variant.outcome_unknown, "committed before the call")
+        self.patch(type(self.account._connector()), "publish", original)
+        self.env["social.crm.publication"]._cron_publish_due()
+        self.assertEqual(variant.state, "published")
+        self.assertEqual(variant.external_id, f"demo-post-{calls[0][:12]}", "the same key: the same post")
 
     # -- companies ---------------------------------------------------------------------
     def test_other_company_sees_no_publication(self):
