@@ -9,6 +9,7 @@ from ..core.connectors.mastodon import MastodonConnector, _max_characters_by_ins
 from ..core.types import Author, NormalizedPost
 from .common import SimulatedCommits, SocialCrmCase, imitations
 
+
 class WorkerDied(Exception):
     """Stands for the death of the worker in the middle of a call."""
 
