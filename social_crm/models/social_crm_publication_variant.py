@@ -207,9 +207,10 @@ class SocialCrmPublicationVariant(models.Model):
 
     # -- publishing ---------------------------------------------------------------------
     def _publish(self, commit=False):
-        """Send this variant once (``commit``: the cron commits before the call).  A retry after an attempt that got no answer
-        first looks for the post on the network; networks with idempotency
-        keys get the same key again, so nothing is ever posted twice."""
+        """Send this variant once (``commit``: the cron commits before the
+        call).  A retry after an attempt that got no answer first looks for
+        the post on the network; networks with idempotency keys get the same
+        key again, so nothing is ever posted twice."""
         self.ensure_one()
         account = self.account_id
         now = fields.Datetime.now()
