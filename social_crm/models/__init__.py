@@ -19,3 +19,4 @@ from . import social_crm_publication
 from . import social_crm_publication_variant
 from . import social_crm_publication_metric
 from . import utm_campaign
+from . import social_crm_account_stat

@@ -48,7 +48,10 @@ class SocialCrmPublicationMetric(models.Model):
                 continue
             self._read_account(account, variants.filtered(lambda v, account=account: v.account_id == account))
             if not cron._commit_progress(1):
-                break
+                return
+        # then each publishing account's day: followers and engagement rate
+        publishing = self.env["social.crm.account"].search([("can_publish", "=", True), ("state", "!=", "disabled")])
+        self.env["social.crm.account.stat"]._record_accounts(publishing)
 
     def _read_account(self, account, variants):
         connector = account._connector()

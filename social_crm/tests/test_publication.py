@@ -267,6 +267,28 @@ class TestPublication(SocialCrmCase):
         self.assertEqual(campaign.social_ticket_count, 1)
         self.assertIn("<table", campaign.social_response_html)
 
+    def test_own_account_figures_and_best_hours(self):
+        for hour, text in ((9, "Morning post"), (16, "Afternoon post")):
+            publication = self.compose(self.user, self.account, text=text)
+            publication.action_publish_now()
+            publication.variant_ids.published_date = fields.Datetime.now().replace(hour=hour, minute=5)
+        self.env["social.crm.publication.metric"]._cron_read_engagement()
+        stat = self.account.stat_ids
+        self.assertEqual(len(stat), 1)
+        self.assertEqual(stat.posts, 2)
+        self.assertGreater(stat.followers, 1000, "the demo network reports its follower count")
+        engagement = sum(self.env["social.crm.publication.metric"].search(
+            [("account_id", "=", self.account.id)]).mapped("engagement"))
+        self.assertEqual(stat.engagement, engagement)
+        self.assertAlmostEqual(stat.engagement_rate, 100.0 * engagement / 2 / stat.followers, places=2)
+        metrics = self.env["social.crm.publication.metric"].search([("account_id", "=", self.account.id)])
+        morning = metrics.filtered(lambda metric: metric.variant_id.published_date.hour == 9)
+        morning.likes += 1000
+        self.account.invalidate_recordset(["best_hours"])
+        self.assertTrue(self.account.best_hours.startswith("09:00"), self.account.best_hours)
+        self.assertIn("16:00", self.account.best_hours)
+        self.assertEqual(self.env["social.crm.account.stat"].with_user(self.user_b).search_count([]), 0)
+
     def test_posting_slots_give_the_next_free_time(self):
         self.account.publish_slot_ids = [(0, 0, {"weekday": "0", "hour": 9.5}), (0, 0, {"weekday": "3", "hour": 16})]
         monday = fields.Datetime.from_string("2026-03-02 08:00:00")

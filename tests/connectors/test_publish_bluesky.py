@@ -61,3 +61,8 @@ def test_a_lost_answer_is_not_retried_and_then_found(network):
     assert found.external_id == imitation.posts[0]["uri"]
     imitation.posts[0]["likeCount"] = 8
     assert make_connector(server).post_metrics([found.external_id])[found.external_id].likes == 8
+
+
+def test_follower_count_of_our_account(network):
+    _imitation, server = network
+    assert make_connector(server).account_followers() == 321

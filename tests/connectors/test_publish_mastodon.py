@@ -55,3 +55,10 @@ def test_instance_limit_and_failures(instance):
     imitation.failures = [503] * 4
     with pytest.raises(TransientError):
         make_connector(server).publish("Down", idempotency_key="down")
+
+
+def test_follower_count_of_our_account(instance):
+    imitation, server = instance
+    assert make_connector(server).account_followers() == 87
+    imitation.followers = 88
+    assert make_connector(server).account_followers() == 88

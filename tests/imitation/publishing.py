@@ -110,6 +110,7 @@ class MastodonPublishing(LosesAnswers, mastodon.MastodonImitation):
     def __init__(self):
         super().__init__()
         self.media: dict[str, dict] = {}
+        self.followers = 87
 
     def _api(self, request: Request) -> Response:
         if request.method == "POST" and request.path == "/api/v2/media":
@@ -120,6 +121,8 @@ class MastodonPublishing(LosesAnswers, mastodon.MastodonImitation):
             self.media[media_id] = {"id": media_id, "type": "image", "url": f"https://files.example/{media_id}",
                                     "description": multipart_fields(request).get("description")}
             return Response.json(self.media[media_id])
+        if request.path == "/api/v1/accounts/verify_credentials":
+            return Response.json({**mastodon.OWN_ACCOUNT, "followers_count": self.followers})
         if request.method == "POST" and request.path == "/api/v1/statuses":
             media_ids = (request.json() or {}).get("media_ids") or []
             if len(media_ids) > 4 or any(media_id not in self.media for media_id in media_ids):
@@ -153,6 +156,12 @@ class BlueskyPublishing(LosesAnswers, bluesky.BlueskyImitation):
         if len(images) > 4 or any(image.get("image") not in self.blobs for image in images):
             return bluesky.error(400, "InvalidRequest", "Invalid app.bsky.embed.images")
         return super()._com_atproto_repo_createRecord(request)
+
+    def _app_bsky_actor_getProfile(self, request):
+        if request.arg("actor") not in (bluesky.OWN_DID, bluesky.OWN_HANDLE):
+            return bluesky.error(400, "InvalidRequest", "Profile not found")
+        return Response.json({"did": bluesky.OWN_DID, "handle": bluesky.OWN_HANDLE, "followersCount": 321,
+                              "followsCount": 12, "postsCount": len(self.posts)})
 
     def _app_bsky_feed_getPosts(self, request):
         wanted = request.query.get("uris", [])

@@ -167,6 +167,10 @@ class Connector:
         """Current engagement of our posts, by external id (missing ids: gone)."""
         raise NotImplementedError(f"{self.label}: engagement cannot be read back")
 
+    def account_followers(self) -> int:
+        """How many accounts follow ours now (own-account analytics)."""
+        raise NotImplementedError(f"{self.label}: the follower count cannot be read")
+
     @contextmanager
     def single_attempt(self):
         """Send without retrying timeouts: a post whose response was lost may

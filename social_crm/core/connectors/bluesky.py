@@ -309,6 +309,10 @@ class BlueskyConnector(Connector):
                 metrics[post.external_id] = post.metrics
         return metrics
 
+    def account_followers(self):
+        profile = self.xrpc("GET", "app.bsky.actor.getProfile", params={"actor": self._did()}).json()
+        return optional_int(_as_object(profile), "followersCount")
+
     def _create_post(self, text: str, reply: dict | None, thread: str, extra: dict | None = None) -> NormalizedPost:
         ensure_text_length(self, text)
         if len(text.encode()) > MAX_POST_BYTES:

@@ -113,6 +113,11 @@ class DemoConnector(Connector):
         )
 
 
+    def account_followers(self):
+        """A count that grows a little every day, the same within a day."""
+        days = (datetime.now(timezone.utc) - self._anchor()).days
+        return 1200 + sum((self.config.handle or "demo").encode()) % 300 + 7 * max(days, 0)
+
     def post_metrics(self, external_ids):
         """Figures derived from the id: the same at every read, different per post."""
         metrics = {}

@@ -282,6 +282,10 @@ class MastodonConnector(OAuth2Connector):
             metrics[status_id] = self._post(_status(status), "post").metrics
         return metrics
 
+    def account_followers(self):
+        account = self.authorized("GET", "/api/v1/accounts/verify_credentials").json()
+        return optional_int(_status(account), "followers_count")
+
     def _post_status(self, body: dict[str, Any], kind: str, key: str = "") -> NormalizedPost:
         self.max_text_length = self.instance_max_characters()
         ensure_text_length(self, body["status"])

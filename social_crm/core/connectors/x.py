@@ -414,6 +414,12 @@ class XConnector(OAuth2Connector):
                 return self._tweet_post(item, self._users(body), "post")
         return None
 
+    def account_followers(self):
+        body = self._api("GET", "/2/users/me", params={"user.fields": "public_metrics"}).json()
+        user = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+        return optional_int(user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {},
+                            "followers_count")
+
     def post_metrics(self, external_ids):
         metrics = {}
         for start in range(0, len(external_ids), 100):  # the lookup takes 100 ids
