@@ -100,6 +100,16 @@ class SocialCrmPublication(models.Model):
             self._sync_variants()
         return result
 
+    @api.onchange("account_ids")
+    def _onchange_account_ids(self):
+        """The composer shows each network's variant (length, preview) before the post is saved."""
+        chosen = set(self.account_ids._origin.ids)
+        removed = self.variant_ids.filtered(lambda v: v.account_id._origin.id not in chosen and v.state != "published")
+        self.variant_ids -= removed
+        present = set(self.variant_ids.account_id._origin.ids)
+        for account in self.account_ids._origin.filtered(lambda account: account.id not in present):
+            self.variant_ids += self.env["social.crm.publication.variant"].new({"account_id": account.id})
+
     def _sync_variants(self):
         """One variant per account: new accounts get one, removed accounts lose theirs (unless published)."""
         for publication in self:

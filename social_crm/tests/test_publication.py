@@ -72,7 +72,9 @@ class TestPublication(SocialCrmCase):
         form.name = "From the form"
         form.text = "Hello from the composer"
         form.account_ids.add(self.account)
+        self.assertEqual(form.variant_ids._records[0]["length_display"], "23 / 1000", "counted before saving")
         publication = form.save()
+        self.assertEqual(len(publication.variant_ids), 1)
         self.assertEqual(publication.variant_ids.text, "Hello from the composer")
         self.assertEqual(publication.variant_ids.length_display, "23 / 1000")
 
