@@ -20,6 +20,8 @@ PUBLICATION_STATES = [
 ]
 #: states only the publishing machinery or a manager (on approval-required posts) may set
 _RELEASED_STATES = ("scheduled", "publishing", "published")
+#: what only an approval may set
+_APPROVAL_FIELDS = {"approver_id", "approval_date", "requires_approval"}
 
 
 class SocialCrmPublication(models.Model):
@@ -93,8 +95,11 @@ class SocialCrmPublication(models.Model):
         return publications
 
     def write(self, vals):
-        if vals.get("state") in _RELEASED_STATES and not self.env.context.get("social_crm_publishing"):
-            self._check_may_release()
+        if not self.env.context.get("social_crm_publishing"):
+            if vals.get("state") in _RELEASED_STATES:
+                self._check_may_release()
+            if _APPROVAL_FIELDS & set(vals) and not self._is_manager():
+                raise AccessError(self.env._("Only a Social CRM manager approves posts."))
         result = super().write(vals)
         if "account_ids" in vals:
             self._sync_variants()
@@ -190,7 +195,9 @@ class SocialCrmPublication(models.Model):
             if publication.state != "waiting":
                 raise UserError(self.env._("Only posts waiting for approval can be approved or rejected."))
             if approve:
-                publication.write({"approver_id": self.env.user.id, "approval_date": fields.Datetime.now()})
+                publication.with_context(social_crm_publishing=True).write(
+                    {"approver_id": self.env.user.id, "approval_date": fields.Datetime.now()}
+                )
                 publication.with_context(social_crm_publishing=True)._schedule()
                 verdict = self.env._("Approved")
             else:
@@ -225,7 +232,9 @@ class SocialCrmPublication(models.Model):
     def action_back_to_draft(self):
         if any(p.state in ("publishing", "published") for p in self):
             raise UserError(self.env._("A post that went out cannot be taken back to draft."))
-        self.write({"state": "draft", "approver_id": False, "approval_date": False})
+        self.with_context(social_crm_publishing=True).write(
+            {"state": "draft", "approver_id": False, "approval_date": False}
+        )
         self.variant_ids.filtered(lambda v: v.state == "pending").write({"state": "draft"})
         return True
 

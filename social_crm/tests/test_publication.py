@@ -111,6 +111,10 @@ class TestPublication(SocialCrmCase):
         with self.assertRaises(AccessError):
             publication.write({"state": "scheduled"})
         with self.assertRaises(AccessError):
+            publication.write({"approver_id": self.user.id})
+        with self.assertRaises(AccessError):
+            publication.write({"requires_approval": False})
+        with self.assertRaises(AccessError):
             publication.action_publish_now()
         with self.assertRaises(AccessError):
             self.env["social.crm.publication.review"].with_user(self.user).create({"publication_id": publication.id})
@@ -247,12 +251,16 @@ class TestPublication(SocialCrmCase):
                                text="Love the lamps", created_at=fields.Datetime.now().astimezone(),
                                kind="comment", parent_external_id=variant.external_id,
                                thread_external_id=variant.external_id)
+        # a rule of the account makes a ticket of it
+        self.env["social.crm.rule"].create({"name": "Replies to our posts", "company_id": self.company.id,
+                                            "account_ids": [(6, 0, self.account.ids)], "action": "ticket"})
         self.env["social.crm.post"]._ingest(self.account, [reply], self.streams[2])
         stored = self.posts().filtered(lambda post: post.external_id == "reply-1")
         self.assertEqual(stored.parent_id, variant.post_id)
-        ticket = self.env["helpdesk.ticket"].create({"name": "Lamp question", "description": "x",
-                                                     "company_id": self.company.id})
-        stored.ticket_id = ticket
+        self.assertEqual(stored.direction, "incoming")
+        self.env["social.crm.post"]._process_new()
+        ticket = stored.ticket_id
+        self.assertTrue(ticket, "the rule made a ticket of the reply")
         ticket.message_post(body="We answer", author_id=self.manager.partner_id.id, message_type="comment")
         lead = self.env["crm.lead"].create({"name": "Lamp order", "campaign_id": self.campaign.id,
                                             "source_id": publication.source_id.id, "expected_revenue": 250,
