@@ -2,20 +2,16 @@
 
 import pytest
 
-from social_crm.core.connectors.mastodon import _max_characters_by_instance
 from social_crm.core.errors import ConnectorError, TransientError
 from social_crm.core.publishing import MediaFile
-from tests.connectors.test_mastodon import make_connector
+from tests.connectors.test_mastodon import (
+    make_connector,
+    plain_http_oauth,  # noqa: F401 - plain HTTP to the imitation
+)
 from tests.imitation.publishing import MastodonPublishing
 from tests.imitation.server import ImitationServer
 
 PNG = MediaFile("a.png", "image/png", b"\x89PNG\r\n\x1a\n", alt="A teapot")
-
-
-@pytest.fixture(autouse=True)
-def _plain_http(monkeypatch):
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    _max_characters_by_instance.clear()
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from social_crm.core.errors import ConnectorError, RateLimited, TransientError
-from tests.connectors.test_reddit import make_connector
+from tests.connectors.test_reddit import (
+    make_connector,
+    plain_http_oauth,  # noqa: F401 - plain HTTP to the imitation
+)
 from tests.imitation.publishing import RedditPublishing
 from tests.imitation.server import ImitationServer
-
-
-@pytest.fixture(autouse=True)
-def _plain_http(monkeypatch):
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 
 @pytest.fixture

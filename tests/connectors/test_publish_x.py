@@ -6,17 +6,15 @@ import pytest
 
 from social_crm.core.errors import ConnectorError, DuplicateContent, RateLimited, TransientError
 from social_crm.core.publishing import MediaFile
-from tests.connectors.test_x import make
+from tests.connectors.test_x import (
+    _plain_http_oauth,  # noqa: F401 - plain HTTP to the imitation
+    make,
+)
 from tests.imitation.publishing import XPublishing
 from tests.imitation.server import ImitationServer
 from tests.imitation.x import OWN_ID
 
 PNG = MediaFile("a.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
-
-
-@pytest.fixture(autouse=True)
-def _plain_http_oauth(monkeypatch):
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 
 @pytest.fixture
