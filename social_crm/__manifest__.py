@@ -6,7 +6,7 @@
     "author": "social_crm developers",
     "website": "https://github.com/social-crm/social_crm",
     "license": "LGPL-3",
-    "depends": ["crm", "mail", "utm", "helpdesk_mgmt", "resource"],
+    "depends": ["crm", "mail", "utm", "link_tracker", "helpdesk_mgmt", "resource"],
     "external_dependencies": {
         "python": [
             "requests",
@@ -25,6 +25,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/social_crm_publication_cron.xml",
         "wizards/social_crm_reply_views.xml",
         "wizards/social_crm_link_partner_views.xml",
         "views/social_crm_account_views.xml",
@@ -42,6 +43,9 @@
         "data/social_crm_listening_data.xml",
         "views/social_crm_listening_views.xml",
         "views/digest_digest_views.xml",
+        "views/social_crm_publication_views.xml",
+        "views/utm_campaign_views.xml",
+        "wizards/social_crm_publication_review_views.xml",
         "views/social_crm_menus.xml",
         "wizards/social_crm_import_views.xml",
         "wizards/social_crm_reply_desk_views.xml",
@@ -59,6 +63,7 @@
         "demo/social_crm_rule_demo.xml",
         "demo/social_crm_listening_demo.xml",
         "demo/social_crm_desk_demo.xml",
+        "demo/social_crm_publication_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -58,6 +58,10 @@ Post = env["social.crm.post"]
 while Post._process_new(200):
     env.cr.commit()
 env.cr.commit()
+# the demo campaign's due post goes out and its engagement is read back, as the crons would
+env["social.crm.publication"]._cron_publish_due()
+env["social.crm.publication.metric"]._cron_read_engagement()
+env.cr.commit()
 tickets = env["helpdesk.ticket"].search_count([("social_post_ids", "!=", False)])
 print("PREPARED", Post.search_count([]), "posts,", tickets, "tickets from posts")
 """
@@ -222,6 +226,31 @@ class Shooter:
         self.open("/odoo/action-social_crm.social_crm_post_action_analysis_sentiment", ".o_graph_view canvas")
         self.shoot("sentiment_graph")
 
+    def _record(self, model: str, name: str) -> int:
+        found = self.call(model, "search_read", [["name", "=", name]], fields=["id"], limit=1)
+        if not found:
+            raise SystemExit(f"no {model} named {name!r}: is the database prepared with demo data?")
+        return found[0]["id"]
+
+    def publication_composer(self):
+        publication_id = self._record("social.crm.publication", "Spring offer")
+        self.open(f"/odoo/action-social_crm.social_crm_publication_action/{publication_id}",
+                  ".o_form_view .o_field_widget[name=variant_ids] .o_data_row")
+        self.page.click(".o_notebook a.nav-link:has-text('Preview')")
+        self.settle()
+        self.shoot("publication_composer")
+
+    def publication_calendar(self):
+        self.open("/odoo/action-social_crm.social_crm_publication_action", ".o_calendar_view .fc-event")
+        self.shoot("publication_calendar")
+
+    def campaign_return(self):
+        campaign_id = self._record("utm.campaign", "Spring Lamps (social)")
+        self.open(f"/odoo/action-social_crm.utm_campaign_action_social/{campaign_id}", ".o_form_view .o_notebook")
+        self.page.click(".o_notebook a.nav-link:has-text('Social Return')")
+        self.settle()
+        self.shoot("campaign_return")
+
 
 def optimise(paths: list[Path]):
     if not shutil.which("optipng"):
@@ -271,6 +300,9 @@ def main() -> int:
             shooter.post_kanban()
             shooter.analysis_graph()
             shooter.sentiment_graph()
+            shooter.publication_composer()
+            shooter.publication_calendar()
+            shooter.campaign_return()
             browser.close()
         if errors:
             raise SystemExit("the pages raised JavaScript errors:\n" + "\n".join(errors))

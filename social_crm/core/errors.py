@@ -35,3 +35,7 @@ class PayloadError(ConnectorError):
 
 class WebhookRejected(ConnectorError):
     """A webhook request is not authentic (bad or missing signature) or too large."""
+
+
+class DuplicateContent(ConnectorError):
+    """The network refused a post as a duplicate of one we published already."""

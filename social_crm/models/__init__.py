@@ -32,3 +32,9 @@ from . import social_crm_solution
 from . import social_crm_ai_config
 from . import social_crm_ai_log
 from . import social_crm_timeline
+from . import social_crm_account_publishing
+from . import social_crm_publication
+from . import social_crm_publication_variant
+from . import social_crm_publication_metric
+from . import utm_campaign
+from . import social_crm_account_stat

@@ -27,3 +27,4 @@ from . import test_ai_assist
 from . import test_timeline
 from . import test_desk_demo
 from . import test_meta_channels
+from . import test_publication

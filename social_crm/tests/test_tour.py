@@ -1,7 +1,7 @@
 import shutil
 from unittest import SkipTest
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import SimulatedCommits
 
@@ -84,3 +84,18 @@ class TestEscapingTour(DemoBrowserCase):
         self.assertTrue(Post.search([("text", "ilike", "<script>alert")]))
         self.assertTrue(Post.search([("profile_id.name", "ilike", "<img src=x")]))
         self.start_tour("/odoo/action-social_crm.social_crm_post_action", "social_crm_escaping_tour", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestPublicationTour(DemoBrowserCase):
+    """A plain Social CRM user composes a post in the browser and schedules it."""
+
+    def test_compose_and_schedule(self):
+        user = new_test_user(self.env, "pub_tour_user", groups="social_crm.group_social_crm_user")
+        self.start_tour("/odoo/action-social_crm.social_crm_publication_action/new", "social_crm_publication_tour",
+                        login=user.login)
+        publication = self.env["social.crm.publication"].search([("name", "=", "Tour spring post")])
+        self.assertEqual(publication.state, "scheduled")
+        self.assertEqual(publication.author_id, user)
+        self.assertEqual(publication.variant_ids.account_id, self.env.ref("social_crm.demo_account_shop"))
+        self.assertEqual(publication.variant_ids.state, "pending")

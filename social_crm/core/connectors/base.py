@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -19,7 +20,8 @@ from typing import Any, ClassVar
 import requests
 
 from ..errors import AuthError, ConnectorError, RateLimited, TransientError
-from ..types import DeliveryStatus, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
+from ..publishing import MediaFile, PublishLimits, describe, problems
+from ..types import DeliveryStatus, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 
 _logger = logging.getLogger(__name__)
 
@@ -148,8 +150,47 @@ class Connector:
         """Answer ``parent`` and return our reply as the network stored it."""
         raise NotImplementedError(f"{self.label}: replies are not supported")
 
-    def publish(self, text: str) -> NormalizedPost:
-        raise NotImplementedError(f"{self.label}: publishing is not supported")
+    #: what a new post may hold; ``None``: only text up to ``max_text_length``
+    publish_limits: ClassVar[PublishLimits | None] = None
+    #: why the network's API cannot publish, when it cannot (shown to users)
+    publish_unsupported: ClassVar[str] = ""
+
+    @classmethod
+    def limits(cls) -> PublishLimits:
+        return cls.publish_limits or PublishLimits(max_chars=cls.max_text_length)
+
+    def publish(
+        self, text: str, media: Sequence[MediaFile] = (), *, idempotency_key: str = "", title: str = ""
+    ) -> NormalizedPost:
+        """Post ``text`` (with ``media``) on the account and return the post as stored.
+
+        ``idempotency_key`` names the publication: networks that take a key get
+        it, so that sending the same publication twice posts it once."""
+        raise NotImplementedError(self.publish_unsupported or f"{self.label}: publishing is not supported")
+
+    def find_published(self, text: str, since: datetime) -> NormalizedPost | None:
+        """Our own post with ``text`` published after ``since``, if any: after
+        a publish whose answer was lost, it tells whether the post went out."""
+        raise NotImplementedError(f"{self.label}: our recent posts cannot be read back")
+
+    def post_metrics(self, external_ids: Sequence[str]) -> dict[str, Metrics]:
+        """Current engagement of our posts, by external id (missing ids: gone)."""
+        raise NotImplementedError(f"{self.label}: engagement cannot be read back")
+
+    def account_followers(self) -> int:
+        """How many accounts follow ours now (own-account analytics)."""
+        raise NotImplementedError(f"{self.label}: the follower count cannot be read")
+
+    @contextmanager
+    def single_attempt(self):
+        """Send without retrying timeouts: a post whose response was lost may
+        have gone through, and only a check can tell (see :meth:`find_published`)."""
+        saved = self.max_retries
+        self.max_retries = 0
+        try:
+            yield
+        finally:
+            self.max_retries = saved
 
     # -- webhooks ----------------------------------------------------------
     def register_webhook(self, url: str) -> None:
@@ -249,6 +290,19 @@ def retry_after(response: requests.Response, default_seconds: int = 60) -> datet
     except (TypeError, ValueError):
         # absent or unreadable: wait the default rather than hammer the network
         return now + timedelta(seconds=default_seconds)
+
+
+def ensure_publishable(
+    connector: Connector,
+    text: str,
+    media: Sequence[MediaFile] = (),
+    title: str = "",
+    limits: PublishLimits | None = None,
+) -> None:
+    """Reject a publication the network would refuse (length as the network counts it, images, title)."""
+    found = problems(limits or connector.limits(), text, list(media), title)
+    if found:
+        raise ConnectorError(f"{connector.label}: " + "; ".join(describe(problem) for problem in found))
 
 
 def ensure_text_length(connector: Connector, text: str) -> str:

@@ -23,12 +23,14 @@ Posts cannot be edited; deleted or blocked thread replies are skipped.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import ClassVar
 
 import requests
 
 from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..publishing import IMAGE_TYPES, PublishLimits, same_text, url_spans
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._parse import (
     dump_cursor,
@@ -40,7 +42,7 @@ from ._parse import (
     required_str,
     walk_newest_first,
 )
-from .base import Connector, ensure_text_length, retry_after
+from .base import Connector, ensure_publishable, ensure_text_length, retry_after
 
 #: a post's text limit is 300 graphemes and 3,000 bytes; counting code points is
 #: the safe side of graphemes (a composed emoji is one grapheme, several code points)
@@ -61,6 +63,8 @@ class BlueskyConnector(Connector):
     max_text_length = 300
     can_reply = True
     can_publish = True
+    # 4 images of at most 1 MB each; links are clickable through facets
+    publish_limits = PublishLimits(max_chars=300, max_media=4, media_types=IMAGE_TYPES)
     credential_fields = ("identifier", "app_password")
 
     page_size: ClassVar[int] = 50
@@ -267,10 +271,64 @@ class BlueskyConnector(Connector):
             text, {"root": {"uri": root_ref["uri"], "cid": root_ref["cid"]}, "parent": parent_ref}, root_ref["uri"]
         )
 
-    def publish(self, text: str) -> NormalizedPost:
-        return self._create_post(text, None, "")
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``createRecord`` of an ``app.bsky.feed.post`` with link and hashtag
+        facets (links are only clickable through facets) and images uploaded
+        as blobs.  No idempotency key: the caller checks :meth:`find_published`
+        after a lost answer, so the record is created once, never retried."""
+        ensure_publishable(self, text, media)
+        extra = {"facets": _facets(text)} if _facets(text) else {}
+        if media:
+            extra["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [{"alt": item.alt, "image": self._upload_blob(item)} for item in media],
+            }
+        with self.single_attempt():
+            return self._create_post(text, None, "", extra)
 
-    def _create_post(self, text: str, reply: dict | None, thread: str) -> NormalizedPost:
+    def _upload_blob(self, item) -> dict:
+        def send():
+            headers = {"Authorization": f"Bearer {self.config.credentials.get('access_jwt', '')}",
+                       "Content-Type": item.mimetype}
+            return self.http("POST", "/xrpc/com.atproto.repo.uploadBlob", headers=headers, data=item.data)
+
+        self._did()  # opens the session when there is none
+        try:
+            response = send()
+        except _SessionExpired:
+            self._refresh_session()
+            response = send()
+        blob = response.json().get("blob") if isinstance(response.json(), dict) else None
+        if not isinstance(blob, dict):
+            raise PayloadError("Bluesky: uploadBlob returned no blob")
+        return blob
+
+    def find_published(self, text, since):
+        feed = self.xrpc("GET", "app.bsky.feed.getAuthorFeed",
+                         params={"actor": self._did(), "limit": 30, "filter": "posts_no_replies"}).json()
+        for item in _list(feed, "feed"):
+            view = item.get("post") if isinstance(item, dict) else None
+            if not isinstance(view, dict) or optional_str(_as_object(view.get("author")), "did") != self._did():
+                continue
+            post = self._post(view, "post")
+            if post.created_at >= since and same_text(post.text, text):
+                return post
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for start in range(0, len(external_ids), 25):  # getPosts takes 25 URIs
+            body = self.xrpc("GET", "app.bsky.feed.getPosts", params={"uris": list(external_ids[start:start + 25])})
+            for view in _list(body.json(), "posts"):
+                post = self._post(view, "post")
+                metrics[post.external_id] = post.metrics
+        return metrics
+
+    def account_followers(self):
+        profile = self.xrpc("GET", "app.bsky.actor.getProfile", params={"actor": self._did()}).json()
+        return optional_int(_as_object(profile), "followersCount")
+
+    def _create_post(self, text: str, reply: dict | None, thread: str, extra: dict | None = None) -> NormalizedPost:
         ensure_text_length(self, text)
         if len(text.encode()) > MAX_POST_BYTES:
             raise ConnectorError(f"Bluesky accepts at most {MAX_POST_BYTES} bytes of text.")
@@ -282,6 +340,7 @@ class BlueskyConnector(Connector):
         }
         if reply:
             record["reply"] = reply
+        record.update(extra or {})
         did = self._did()
         created = self.xrpc(
             "POST",
@@ -415,3 +474,28 @@ def _indexed_at(value: str) -> datetime | None:
 
 
 CONNECTOR = BlueskyConnector
+
+
+_HASHTAG = re.compile(r"(?:^|\s)#([^\d\s\W][\w]*)")
+
+
+def _facets(text: str) -> list[dict]:
+    """Link and hashtag facets; their offsets count UTF-8 bytes, as the lexicon asks."""
+
+    def byte_offset(index: int) -> int:
+        return len(text[:index].encode())
+
+    facets = [
+        {"index": {"byteStart": byte_offset(start), "byteEnd": byte_offset(end)},
+         "features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}]}
+        for start, end, url in url_spans(text)
+    ]
+    for match in _HASHTAG.finditer(text):
+        start = match.start(1) - 1
+        facets.append({"index": {"byteStart": byte_offset(start), "byteEnd": byte_offset(match.end(1))},
+                       "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": match.group(1)}]})
+    return facets
+
+
+def _as_object(value) -> dict:
+    return value if isinstance(value, dict) else {}

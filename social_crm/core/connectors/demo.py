@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
+from ..publishing import PublishLimits
 from ..types import Author, Metrics, NormalizedPost, Page, StreamSpec
-from .base import Connector, ensure_text_length
+from .base import Connector, ensure_publishable, ensure_text_length
 
 _DATA_FILE = Path(__file__).with_name("demo_posts.json")
 _KIND_OF_STREAM = {"mentions": "mention", "search": "post", "comments": "comment", "messages": "message"}
@@ -30,6 +31,7 @@ class DemoConnector(Connector):
     max_text_length = 1000
     can_reply = True
     can_publish = True
+    publish_limits = PublishLimits(max_chars=1000, max_media=4)
     page_size = 10
 
     def _anchor(self) -> datetime:
@@ -99,14 +101,30 @@ class DemoConnector(Connector):
             thread_external_id=parent.thread_external_id or parent.external_id,
         )
 
-    def publish(self, text: str) -> NormalizedPost:
-        ensure_text_length(self, text)
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """Nothing leaves the server; the key makes the id, so sending the same
+        publication twice gives the same post, as a network with keys does."""
+        ensure_publishable(self, text, media)
         return NormalizedPost(
-            external_id=f"demo-post-{uuid.uuid4().hex[:12]}",
+            external_id=f"demo-post-{idempotency_key[:12] or uuid.uuid4().hex[:12]}",
             author=Author(external_id=self.config.external_id or "demo-brand", handle=self.check_connection()),
             text=text,
             created_at=datetime.now(timezone.utc),
         )
+
+    def account_followers(self):
+        """A count that grows a little every day, the same within a day."""
+        days = (datetime.now(timezone.utc) - self._anchor()).days
+        return 1200 + sum((self.config.handle or "demo").encode()) % 300 + 7 * max(days, 0)
+
+    def post_metrics(self, external_ids):
+        """Figures derived from the id: the same at every read, different per post."""
+        metrics = {}
+        for external_id in external_ids:
+            seed = sum(external_id.encode())
+            metrics[external_id] = Metrics(likes=3 + seed % 17, replies=1 + seed % 5, reposts=seed % 7,
+                                           views=120 + seed % 400)
+        return metrics
 
 
 CONNECTOR = DemoConnector

@@ -11,15 +11,17 @@ Page feed.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import PayloadError
-from ..types import Author, NormalizedPost
+from ..publishing import PublishLimits, same_text
+from ..types import Author, Metrics, NormalizedPost
 from ._graph import GraphConnector, _as_dict, _text
-from ._parse import optional_str, parse_datetime, required_str
-from .base import ensure_text_length
+from ._parse import optional_int, optional_str, parse_datetime, required_str
+from .base import ensure_publishable
 
 _COMMENT_FIELDS = "id,message,from{id,name},created_time,parent{id},like_count,comment_count,permalink_url"
 
@@ -63,6 +65,8 @@ class FacebookConnector(GraphConnector):
     label = "Facebook"
     max_text_length = 8000
     can_publish = True
+    # photos of a feed post: attached by id after an unpublished upload
+    publish_limits = PublishLimits(max_chars=63_206, max_media=10)
     comments_newest_first = True
     oauth_scopes = (
         "pages_show_list",
@@ -116,12 +120,46 @@ class FacebookConnector(GraphConnector):
         target = parent.parent_external_id if self.is_nested_reply(parent) else parent.external_id
         return f"/{target}/comments", target
 
-    def publish(self, text: str) -> NormalizedPost:
-        ensure_text_length(self, text)
-        body = self._call("POST", f"/{self.page_id()}/feed", data={"message": text})
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``POST /{page-id}/feed``; photos are uploaded unpublished first
+        (``POST /{page-id}/photos?published=false``) and attached by id.  The
+        Graph API takes no idempotency key: the caller checks
+        :meth:`find_published` after a lost answer."""
+        ensure_publishable(self, text, media)
+        data = {"message": text}
+        for index, item in enumerate(media):
+            photo = self._call("POST", f"/{self.page_id()}/photos", data={"published": "false"},
+                               files={"source": (item.name, item.data, item.mimetype)})
+            data[f"attached_media[{index}]"] = json.dumps({"media_fbid": required_str(photo, "id")})
+        with self.single_attempt():
+            body = self._call("POST", f"/{self.page_id()}/feed", data=data)
         post_id = required_str(body, "id")
         return NormalizedPost(external_id=post_id, author=self._our_author(), text=text,
                               created_at=datetime.now(timezone.utc), kind="post", thread_external_id=post_id)
+
+    def find_published(self, text, since):
+        items, _after = self._edge(f"/{self.page_id()}/feed", {"fields": "id,message,created_time,permalink_url",
+                                                             "since": int(since.timestamp()), "limit": 25})
+        for item in items:
+            item = _as_dict(item)
+            if same_text(optional_str(item, "message"), text):
+                post_id = required_str(item, "id")
+                return NormalizedPost(external_id=post_id, author=self._our_author(), text=_text(item, "message"),
+                                      created_at=parse_datetime(item.get("created_time")), kind="post",
+                                      url=optional_str(item, "permalink_url"), thread_external_id=post_id)
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for post_id in external_ids:
+            item = self._call("GET", f"/{post_id}", params={
+                "fields": "id,reactions.summary(total_count),comments.summary(total_count),shares"})
+            metrics[post_id] = Metrics(
+                likes=optional_int(_as_dict(_as_dict(item.get("reactions")).get("summary")), "total_count"),
+                replies=optional_int(_as_dict(_as_dict(item.get("comments")).get("summary")), "total_count"),
+                reposts=optional_int(_as_dict(item.get("shares")), "count"),
+            )
+        return metrics
 
 
 CONNECTOR = FacebookConnector

@@ -17,11 +17,14 @@ turned into posts; the ``mentions`` stream picks those posts up.
 
 from __future__ import annotations
 
-from ..errors import ConnectorError, PayloadError
-from ..types import Author, NormalizedPost
+from datetime import datetime, timedelta, timezone
+
+from ..errors import ConnectorError, PayloadError, RateLimited
+from ..publishing import PublishLimits, same_text
+from ..types import Author, Metrics, NormalizedPost
 from ._graph import GraphConnector, _as_dict, _text
-from ._parse import optional_str, parse_datetime, required_str
-from .base import ensure_text_length
+from ._parse import optional_int, optional_str, parse_datetime, required_str
+from .base import ensure_publishable, ensure_text_length
 
 _COMMENT_FIELDS = "id,text,timestamp,username,from,like_count,parent_id"
 
@@ -41,6 +44,11 @@ class InstagramConnector(GraphConnector):
     label = "Instagram"
     max_text_length = 2200
     max_message_length = 1000
+    can_publish = True
+    # a post is an image (JPEG) or a carousel of up to 10, fetched by Meta from a
+    # public URL; links in captions are not clickable
+    publish_limits = PublishLimits(max_chars=2200, max_media=10, media_types=("image/jpeg",), requires_media=True,
+                                   links_clickable=False, media_by_url=True)
     messaging_platform = "instagram"
     # Instagram events are chosen per app (object "instagram"); the Page only has to install the app
     webhook_fields = ("feed",)
@@ -51,6 +59,7 @@ class InstagramConnector(GraphConnector):
         "pages_show_list",
         "pages_read_engagement",
         "pages_manage_metadata",
+        "instagram_content_publish",
     )
 
     def ig_user_id(self) -> str:
@@ -128,5 +137,56 @@ class InstagramConnector(GraphConnector):
         target = parent.parent_external_id if self.is_nested_reply(parent) else parent.external_id
         return f"/{target}/replies", target
 
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """A media container per image (``POST /{ig-user-id}/media`` with its
+        public ``image_url``; a ``CAROUSEL`` container for several), then
+        ``POST /{ig-user-id}/media_publish``.  No idempotency key: the caller
+        checks :meth:`find_published` after a lost answer."""
+        ensure_publishable(self, text, media)
+        user = self.ig_user_id()
+        if len(media) == 1:
+            container = self._call("POST", f"/{user}/media", data={"image_url": media[0].url, "caption": text})
+        else:
+            children = [required_str(self._call("POST", f"/{user}/media", data={
+                "image_url": item.url, "is_carousel_item": "true"}), "id") for item in media]
+            container = self._call("POST", f"/{user}/media", data={
+                "media_type": "CAROUSEL", "children": ",".join(children), "caption": text})
+        with self.single_attempt():
+            try:
+                published = self._call("POST", f"/{user}/media_publish",
+                                       data={"creation_id": required_str(container, "id")})
+            except ConnectorError as error:
+                if "(code 9," in str(error):  # the 50 posts per 24 hours of the content publishing API
+                    raise RateLimited(f"Instagram: publishing limit reached: {error}",
+                                      datetime.now(timezone.utc) + timedelta(hours=1)) from None
+                raise
+        media_id = required_str(published, "id")
+        permalink = optional_str(self._call("GET", f"/{media_id}", params={"fields": "permalink"}), "permalink")
+        return NormalizedPost(external_id=media_id, author=self._our_author(), text=text,
+                              created_at=datetime.now(timezone.utc), kind="post", url=permalink,
+                              thread_external_id=media_id)
+
+    def find_published(self, text, since):
+        items, _after = self._edge(f"/{self.ig_user_id()}/media", {"fields": "id,caption,timestamp,permalink",
+                                                                 "limit": 25})
+        for item in items:
+            item = _as_dict(item)
+            created = parse_datetime(item.get("timestamp"))
+            if created >= since and same_text(optional_str(item, "caption"), text):
+                media_id = required_str(item, "id")
+                return NormalizedPost(external_id=media_id, author=self._our_author(), text=_text(item, "caption"),
+                                      created_at=created, kind="post", url=optional_str(item, "permalink"),
+                                      thread_external_id=media_id)
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for media_id in external_ids:
+            item = self._call("GET", f"/{media_id}", params={"fields": "id,like_count,comments_count"})
+            metrics[media_id] = Metrics(likes=optional_int(item, "like_count"),
+                                        replies=optional_int(item, "comments_count"))
+        return metrics
+
 
 CONNECTOR = InstagramConnector
+

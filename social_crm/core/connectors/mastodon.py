@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -31,6 +32,7 @@ import requests
 
 from ..errors import AuthError, ConnectorError, NotFound, PayloadError, RateLimited, TransientError
 from ..matching import EMAIL
+from ..publishing import PublishLimits, same_text
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import (
@@ -44,7 +46,7 @@ from ._parse import (
     parse_datetime,
     required_str,
 )
-from .base import ensure_text_length, retry_after
+from .base import ensure_publishable, ensure_text_length, retry_after
 
 DEFAULT_MAX_CHARACTERS = 500
 #: a web address in a profile field (the link's target; its text may be shortened)
@@ -64,7 +66,10 @@ class MastodonConnector(OAuth2Connector):
     federated = True
     #: an access token made under Preferences > Development works alone; tokens never expire
     credential_fields = ("access_token", "client_id", "client_secret")
-    oauth_scopes = ("read:accounts", "read:notifications", "read:search", "read:statuses", "write:statuses")
+    # the instance may allow more characters (read at publish time); links count 23
+    publish_limits = PublishLimits(max_chars=DEFAULT_MAX_CHARACTERS, max_media=4, link_length=23)
+    oauth_scopes = ("read:accounts", "read:notifications", "read:search", "read:statuses", "write:statuses",
+                    "write:media")
     oauth_pkce = True
     oauth_revoke_client_in_body = True
 
@@ -298,15 +303,51 @@ class MastodonConnector(OAuth2Connector):
         kind = "message" if visibility == "direct" else "comment"
         return self._post_status({"status": text, "in_reply_to_id": parent.external_id, "visibility": visibility}, kind)
 
-    def publish(self, text: str) -> NormalizedPost:
-        return self._post_status({"status": text, "visibility": "public"}, "post")
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``POST /api/v1/statuses`` with the publication's ``Idempotency-Key``
+        (instances keep keys an hour), images uploaded first (``POST /api/v2/media``)."""
+        ensure_publishable(self, text, media, limits=replace(self.limits(), max_chars=self.instance_max_characters()))
+        body: dict[str, Any] = {"status": text, "visibility": "public"}
+        if media:
+            body["media_ids"] = [self._upload_media(item) for item in media]
+        return self._post_status(body, "post", key=idempotency_key)
 
-    def _post_status(self, body: dict[str, Any], kind: str) -> NormalizedPost:
+    def _upload_media(self, item) -> str:
+        response = self.authorized("POST", "/api/v2/media", data={"description": item.alt} if item.alt else {},
+                                   files={"file": (item.name, item.data, item.mimetype)})
+        return required_str(_status(response.json()), "id")
+
+    def find_published(self, text, since):
+        statuses = self.authorized("GET", f"/api/v1/accounts/{quote(self._own_account_id(), safe='')}/statuses",
+                                   params={"limit": 20, "exclude_replies": "true", "exclude_reblogs": "true"}).json()
+        for status in _as_list(statuses):
+            post = self._post(_status(status), "post")
+            if post.created_at >= since and same_text(post.text, text):
+                return post
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for status_id in external_ids:
+            try:
+                status = self.authorized("GET", f"/api/v1/statuses/{quote(status_id, safe='')}").json()
+            except ConnectorError as error:
+                if "404" in str(error):  # deleted: no figures to read
+                    continue
+                raise
+            metrics[status_id] = self._post(_status(status), "post").metrics
+        return metrics
+
+    def account_followers(self):
+        account = self.authorized("GET", "/api/v1/accounts/verify_credentials").json()
+        return optional_int(_status(account), "followers_count")
+
+    def _post_status(self, body: dict[str, Any], kind: str, key: str = "") -> NormalizedPost:
         self.max_text_length = self.instance_max_characters()
         ensure_text_length(self, body["status"])
         # the same reply to the same status gets the same key, so a retry after a
         # lost response is not posted twice (instances keep keys for an hour)
-        key = hashlib.sha256(f"{body.get('in_reply_to_id', '')}\n{body['status']}".encode()).hexdigest()
+        key = key or hashlib.sha256(f"{body.get('in_reply_to_id', '')}\n{body['status']}".encode()).hexdigest()
         status = self.authorized("POST", "/api/v1/statuses", json=body, headers={"Idempotency-Key": key}).json()
         try:
             return self._post(_status(status), kind)

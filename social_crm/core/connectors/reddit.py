@@ -29,6 +29,7 @@ from typing import ClassVar
 import requests
 
 from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError
+from ..publishing import PublishLimits, same_text
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector
 from ._parse import (
@@ -42,7 +43,7 @@ from ._parse import (
     required_str,
     walk_newest_first,
 )
-from .base import ensure_text_length, retry_after
+from .base import ensure_publishable, ensure_text_length, retry_after
 
 WWW = "https://www.reddit.com"
 #: the inbox boxes each stream reads, in order
@@ -63,6 +64,9 @@ class RedditConnector(OAuth2Connector):
     stream_kinds = ("mentions", "comments", "messages", "search")
     max_text_length = 10_000
     can_reply = True
+    can_publish = True
+    # a text post: title (300 characters) and body (40,000); the API takes no image upload
+    publish_limits = PublishLimits(max_chars=40_000, requires_title=True)
     oauth_scopes = ("identity", "read", "history", "privatemessages", "submit")
     oauth_authorize_params = {"duration": "permanent"}
 
@@ -177,8 +181,50 @@ class RedditConnector(OAuth2Connector):
         kind = "message" if parent.external_id.startswith("t4_") else "comment"
         return _post(things[0], kind)
 
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``POST /api/submit`` of a text post to the account's target
+        subreddit (default: its own profile, ``u_<name>``).  No idempotency
+        key: the caller checks :meth:`find_published` after a lost answer."""
+        ensure_publishable(self, text, media, title)
+        subreddit = self.config.options.get("publish_target") or f"u_{self.check_connection()}"
+        with self.single_attempt():
+            answer = self.authorized("POST", "/api/submit", data={
+                "api_type": "json", "sr": subreddit.removeprefix("r/"), "kind": "self",
+                "title": title.strip()[:300], "text": text,
+            }).json()
+        result = answer.get("json") if isinstance(answer, dict) else None
+        if not isinstance(result, dict):
+            raise PayloadError("Reddit: unexpected answer to a submission")
+        _raise_api_errors(result.get("errors"), "the post")
+        data = result.get("data") if isinstance(result.get("data"), dict) else {}
+        name = required_str(data, "name")
+        me = self.config.handle.lstrip("@") or "me"
+        return NormalizedPost(external_id=name, author=Author(external_id=me, handle=me), text=text,
+                              created_at=datetime.now(timezone.utc), kind="post", url=optional_str(data, "url"),
+                              thread_external_id=name)
 
-def _raise_api_errors(errors) -> None:
+    def find_published(self, text, since):
+        listing = self.authorized("GET", f"/user/{self.check_connection()}/submitted",
+                                  params={"limit": 25, "raw_json": 1}).json()
+        children, _after = _listing(listing)
+        for child in children:
+            post = _post(child, "post")
+            body = optional_str(_data(child), "selftext")
+            if post.created_at >= since and same_text(body, text):
+                return post
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for start in range(0, len(external_ids), 100):
+            listing = self.authorized("GET", "/api/info", params={"id": ",".join(external_ids[start:start + 100])})
+            for child in _listing(listing.json())[0]:
+                post = _post(child, "post")
+                metrics[post.external_id] = post.metrics
+        return metrics
+
+
+def _raise_api_errors(errors, what: str = "the reply") -> None:
     """``json.errors`` of a write: ``[["RATELIMIT", "… Try again in 9 minutes.", "ratelimit"], …]``."""
     if not errors:
         return
@@ -187,7 +233,7 @@ def _raise_api_errors(errors) -> None:
         wait = re.search(r"(\d+)\s*(second|minute|hour)", str(message))
         seconds = int(wait.group(1)) * {"second": 1, "minute": 60, "hour": 3600}[wait.group(2)] if wait else 600
         raise RateLimited(f"Reddit: {message}", datetime.now(timezone.utc) + timedelta(seconds=seconds))
-    raise ConnectorError(f"Reddit refused the reply: {code}: {message}")
+    raise ConnectorError(f"Reddit refused {what}: {code}: {message}")
 
 
 def _error_message(response: requests.Response) -> str:

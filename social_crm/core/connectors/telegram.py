@@ -25,16 +25,19 @@ polling.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError, WebhookRejected
+from ..publishing import PublishLimits
 from ..types import Author, NormalizedPost, Page, SkippedItem, StreamSpec
 from ._parse import (
     clean_text,
@@ -47,7 +50,7 @@ from ._parse import (
     required_str,
     webhook_json,
 )
-from .base import Connector, WebhookRequest, ensure_text_length
+from .base import Connector, WebhookRequest, ensure_publishable, ensure_text_length
 
 _logger = logging.getLogger(__name__)
 
@@ -91,6 +94,10 @@ class TelegramConnector(Connector):
     default_base_url = "https://api.telegram.org"
     stream_kinds = ("messages",)
     max_text_length = 4096
+    can_publish = True
+    # captions of photos: 1,024 characters; an album holds up to 10 photos
+    publish_limits = PublishLimits(max_chars=4096, max_chars_with_media=1024, max_media=10,
+                                   media_types=("image/jpeg", "image/png", "image/webp"))
     can_reply = True
     has_webhooks = True
     credential_fields = ("bot_token", "webhook_secret")
@@ -259,6 +266,45 @@ class TelegramConnector(Connector):
             return self._message_post(result)
         except PayloadError as error:
             raise PayloadError(f"Telegram: the message was sent but its echo is unreadable: {error}") from None
+
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``sendMessage`` to the channel (the account's publish target, e.g.
+        ``@brand``; the bot must be its administrator), ``sendPhoto`` or
+        ``sendMediaGroup`` with images.  The Bot API has no idempotency key and
+        bots cannot read a channel's history, so a lost answer is never
+        retried here: :meth:`find_published` cannot tell, a person checks."""
+        ensure_publishable(self, text, media)
+        chat = self._channel()
+        with self.single_attempt():
+            if not media:
+                result = self._call("sendMessage", {"chat_id": chat, "text": text})
+            elif len(media) == 1:
+                result = self._send_files("sendPhoto", {"chat_id": chat, "caption": text},
+                                          {"photo": media[0]})
+            else:
+                album = [{"type": "photo", "media": f"attach://photo{index}"} for index in range(len(media))]
+                album[0]["caption"] = text
+                result = self._send_files("sendMediaGroup", {"chat_id": chat, "media": json.dumps(album)},
+                                          {f"photo{index}": item for index, item in enumerate(media)})
+                result = result[0] if isinstance(result, list) and result else result
+        try:
+            return replace(self._message_post(result), kind="post")
+        except PayloadError as error:
+            raise PayloadError(f"Telegram: the post was sent but its echo is unreadable: {error}") from None
+
+    def _channel(self) -> str:
+        channel = str(self.config.options.get("publish_target") or "").strip()
+        if not channel:
+            raise ConnectorError("Telegram: set the channel to publish to (@name or id) on the account")
+        return channel
+
+    def _send_files(self, method: str, fields: dict, files: dict):
+        response = self.http("POST", f"{self.base_url}/{_BOT_SLOT}/{method}", data=fields,
+                             files={key: (item.name, item.data, item.mimetype) for key, item in files.items()})
+        body = self._body(response)
+        if "result" not in body:
+            raise PayloadError(f"Telegram: {method} answered without a result")
+        return body["result"]
 
     # -- webhooks --------------------------------------------------------------------
     def parse_webhook(self, request: WebhookRequest) -> list[NormalizedPost]:

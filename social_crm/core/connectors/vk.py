@@ -39,6 +39,7 @@ from functools import partial
 import requests
 
 from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError, WebhookRejected
+from ..publishing import PublishLimits, same_text
 from ..types import Author, Metrics, NormalizedPost, Page, SkippedItem, StreamSpec
 from ._parse import (
     clean_text,
@@ -50,7 +51,7 @@ from ._parse import (
     walk_newest_first,
     webhook_json,
 )
-from .base import Connector, WebhookRequest, WebhookResponse, ensure_text_length
+from .base import Connector, WebhookRequest, WebhookResponse, ensure_publishable, ensure_text_length
 
 _logger = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ class VKConnector(Connector):
     max_text_length = 4096
     can_reply = True
     can_publish = True
+    # a wall post holds up to 10 attachments
+    publish_limits = PublishLimits(max_chars=16_384, max_media=10)
     has_webhooks = True
     credential_fields = ("access_token", "search_token", "confirmation_code", "callback_secret")
 
@@ -414,17 +417,59 @@ class VKConnector(Connector):
                               url=f"https://vk.com/wall{thread}?reply={comment_id}",
                               parent_external_id=parent.external_id, thread_external_id=thread)
 
-    def publish(self, text: str) -> NormalizedPost:
-        ensure_text_length(self, text)
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``wall.post`` on the community wall, photos uploaded first (upload
+        server, then ``photos.saveWallPhoto``); ``guid`` carries the
+        idempotency key, so VK refuses to post the same publication twice."""
+        ensure_publishable(self, text, media)
         owner_id = -self._group_id()
-        post_id = optional_int(_as_dict(self._call("wall.post", {"owner_id": owner_id, "from_group": 1,
-                                                                "message": text})), "post_id")
+        params = {"owner_id": owner_id, "from_group": 1, "message": text}
+        if media:
+            params["attachments"] = ",".join(self._upload_wall_photo(item) for item in media)
+        if idempotency_key:
+            params["guid"] = idempotency_key
+        post_id = optional_int(_as_dict(self._call("wall.post", params)), "post_id")
         if not post_id:
             raise PayloadError("VK: wall.post returned no post id")
         return NormalizedPost(external_id=f"{owner_id}_{post_id}", author=self._us(), text=text,
                               created_at=datetime.now(timezone.utc), kind="post",
                               url=f"https://vk.com/wall{owner_id}_{post_id}",
                               thread_external_id=f"{owner_id}_{post_id}")
+
+    def _upload_wall_photo(self, item) -> str:
+        group_id = self._group_id()
+        upload_url = optional_str(_as_dict(self._call("photos.getWallUploadServer", {"group_id": group_id})),
+                                  "upload_url")
+        if not upload_url:
+            raise PayloadError("VK: photos.getWallUploadServer returned no upload URL")
+        uploaded = self.http("POST", upload_url, files={"photo": (item.name, item.data, item.mimetype)}).json()
+        if not isinstance(uploaded, dict) or not uploaded.get("photo"):
+            raise PayloadError("VK: the photo upload returned no photo")
+        saved = self._call("photos.saveWallPhoto", {"group_id": group_id, "server": uploaded.get("server"),
+                                                    "photo": uploaded["photo"], "hash": uploaded.get("hash")})
+        photo = _as_dict(saved[0]) if isinstance(saved, list) and saved else {}
+        return f"photo{_int(photo, 'owner_id')}_{_int(photo, 'id')}"
+
+    def find_published(self, text, since):
+        body = _as_dict(self._call("wall.get", {"owner_id": -self._group_id(), "count": 20, "filter": "owner",
+                                                "extended": 1}))
+        authors = _Authors(body)
+        for item in body.get("items") or []:
+            post = self._wall_post(_as_dict(item), authors, "post")
+            if post.created_at >= since and same_text(post.text, text):
+                return post
+        return None
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for start in range(0, len(external_ids), 100):
+            body = self._call("wall.getById", {"posts": ",".join(external_ids[start:start + 100]), "extended": 1})
+            body = _as_dict(body) if isinstance(body, dict) else {"items": body}
+            authors = _Authors(body)
+            for item in body.get("items") or []:
+                post = self._wall_post(_as_dict(item), authors, "post")
+                metrics[post.external_id] = post.metrics
+        return metrics
 
     # -- Callback API ----------------------------------------------------------------
     def _event(self, request: WebhookRequest) -> dict:

@@ -44,7 +44,16 @@ from typing import Any
 import requests
 from requests_oauthlib import OAuth1
 
-from ..errors import AuthError, ConnectorError, PayloadError, RateLimited, TransientError, WebhookRejected
+from ..errors import (
+    AuthError,
+    ConnectorError,
+    DuplicateContent,
+    PayloadError,
+    RateLimited,
+    TransientError,
+    WebhookRejected,
+)
+from ..publishing import PublishLimits, same_text
 from ..types import Author, Metrics, NormalizedPost, Page, RateLimit, SkippedItem, StreamSpec
 from ._oauth import OAuth2Connector, TokenRejected
 from ._parse import (
@@ -60,7 +69,7 @@ from ._parse import (
     walk_newest_first,
     webhook_json,
 )
-from .base import WebhookRequest, WebhookResponse, ensure_text_length, retry_after
+from .base import WebhookRequest, WebhookResponse, ensure_publishable, ensure_text_length, retry_after
 
 _logger = logging.getLogger(__name__)
 
@@ -112,6 +121,8 @@ class XConnector(OAuth2Connector):
     max_text_length = 280
     can_reply = True
     can_publish = True
+    # up to 4 images a post; every link counts 23 characters (t.co)
+    publish_limits = PublishLimits(max_chars=280, max_media=4, link_length=23)
     has_webhooks = True
     credential_fields = (
         "client_id",
@@ -409,9 +420,56 @@ class XConnector(OAuth2Connector):
         return self._post_tweet({"text": text, "reply": {"in_reply_to_tweet_id": parent.external_id}},
                                 kind="comment", parent=parent)
 
-    def publish(self, text: str) -> NormalizedPost:
-        ensure_text_length(self, text)
-        return self._post_tweet({"text": text}, kind="post")
+    def publish(self, text, media=(), *, idempotency_key="", title=""):
+        """``POST /2/tweets``, images uploaded first with ``POST /2/media/upload``.
+        X takes no idempotency key: the caller checks :meth:`find_published`
+        after a lost answer, so the post itself is sent once, never retried."""
+        ensure_publishable(self, text, media)
+        payload = {"text": text}
+        if media:
+            payload["media"] = {"media_ids": [self._upload_media(item) for item in media]}
+        with self.single_attempt():
+            try:
+                return self._post_tweet(payload, kind="post")
+            except ConnectorError as error:
+                if "duplicate content" in str(error).lower():
+                    raise DuplicateContent(str(error)) from None
+                raise
+
+    def _upload_media(self, item) -> str:
+        response = self._api("POST", "/2/media/upload", data={"media_category": "tweet_image"},
+                             files={"media": (item.name, item.data, item.mimetype)})
+        data = response.json().get("data")
+        if not isinstance(data, dict) or not data.get("id"):
+            raise PayloadError("X: the media upload returned no media id")
+        return str(data["id"])
+
+    def find_published(self, text, since):
+        body = self._api("GET", f"/2/users/{self._own_id()}/tweets", params={
+            "max_results": 20, "exclude": "retweets,replies", "tweet.fields": _TWEET_FIELDS,
+            "start_time": since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }).json()
+        for item in body.get("data") or []:
+            if isinstance(item, dict) and same_text(_text(item.get("text")), text):
+                return self._tweet_post(item, self._users(body), "post")
+        return None
+
+    def account_followers(self):
+        body = self._api("GET", "/2/users/me", params={"user.fields": "public_metrics"}).json()
+        user = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+        return optional_int(user.get("public_metrics") if isinstance(user.get("public_metrics"), dict) else {},
+                            "followers_count")
+
+    def post_metrics(self, external_ids):
+        metrics = {}
+        for start in range(0, len(external_ids), 100):  # the lookup takes 100 ids
+            body = self._api("GET", "/2/tweets", params={
+                "ids": ",".join(external_ids[start:start + 100]), "tweet.fields": _TWEET_FIELDS,
+            }).json()
+            for item in body.get("data") or []:
+                if isinstance(item, dict) and item.get("id"):
+                    metrics[str(item["id"])] = self._tweet_post(item, {}, "post").metrics
+        return metrics
 
     def _post_tweet(self, payload: dict, kind: str, parent: NormalizedPost | None = None) -> NormalizedPost:
         data = self._api("POST", "/2/tweets", json=payload).json().get("data")

@@ -69,6 +69,9 @@ def next_quota_reset(now: datetime) -> datetime:
 
 class YouTubeConnector(OAuth2Connector):
     network = "youtube"
+    publish_unsupported = (
+        "YouTube: the Data API has no endpoint for community posts; publish videos in YouTube Studio"
+    )
     label = "YouTube"
     default_base_url = "https://www.googleapis.com/youtube/v3"
     stream_kinds = ("comments",)
