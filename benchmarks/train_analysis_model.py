@@ -5,9 +5,11 @@ Reads the training posts (never ``posts_heldout_4.jsonl`` or ``posts_heldout_5.j
 1. stage 1 per task: softmax regression over the posts' word and word-piece features;
 2. stage 2 per task: softmax regression over stage 1's out-of-fold log-probabilities and the lexicon and rule signals;
 
-and writes ``social_crm/core/analysis/data/model/analysis_model.json.gz``.  Folds keep the translations of one
-post together (the files hold each post in all eight languages), so cross-validation scores posts whose
-content no fold-mate has seen.  Deterministic: sorted inputs, fixed folds, full-batch gradient descent.
+and writes ``social_crm/core/analysis/data/model/analysis_model.json.gz``; first it builds the compact lemma tables
+(``social_crm/core/analysis/data/lemmas/<lang>.json.gz``, see ``lemmas.py``) from simplemma's dictionaries, which is
+why simplemma is a training requirement (``requirements-train.txt``) and not a run-time one.  Folds keep the
+translations of one post together (the files hold each post in all eight languages), so cross-validation scores
+posts whose content no fold-mate has seen.  Deterministic: sorted inputs, fixed folds, full-batch gradient descent.
 
     python benchmarks/train_analysis_model.py [--output PATH]
 """
@@ -36,8 +38,9 @@ from social_crm.core.analysis.learned import (  # noqa: E402
     stage2_features,
     text_features,
 )
+from social_crm.core.analysis.lemmas import lemma_table, write_lemma_table  # noqa: E402
 from social_crm.core.analysis.normalize import normalize_text  # noqa: E402
-from social_crm.core.analysis.sentiment import lexicon_languages, sentiment  # noqa: E402
+from social_crm.core.analysis.sentiment import LexiconScorer, lexicon_languages, scorer_for, sentiment  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 TRAINING_FILES = (
@@ -308,10 +311,52 @@ def train(posts: list[dict], report: bool = True) -> dict:
     }
 
 
+def lemma_forms(scorer: LexiconScorer, dictionary) -> dict[str, str]:
+    """``{form: lemma}`` of the dictionary's lower-case forms whose lemma has a valence and the form none.
+
+    The dictionary's own lemma of a form preselects it (a plain lookup, fast); the lemma kept is
+    ``simplemma.lemmatize``'s, what the analyzer asked at run time before the table existed.
+    """
+    import simplemma  # a training requirement only
+
+    table = {}
+    for key in dictionary:
+        form = key.lower()
+        if " " in form or form in table or scorer.lexicon_valence(form) is not None:
+            continue
+        if scorer.lexicon_valence(dictionary[key].lower()) is None:
+            continue
+        lemma = simplemma.lemmatize(form, lang=scorer.language).lower()
+        if lemma != form and scorer.lexicon_valence(lemma) is not None:
+            table[form] = lemma
+    return table
+
+
+def build_lemma_tables(report: bool = True) -> None:
+    """The lemma table of every lexicon that asks for lemmas, from simplemma's dictionaries (one at a time)."""
+    import simplemma  # a training requirement only
+    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+    source = f"simplemma {simplemma.__version__} dictionaries, restricted to forms of lexicon entries"
+    for language in lexicon_languages():
+        scorer = scorer_for(language)
+        if not isinstance(scorer, LexiconScorer) or not scorer.lemmatizes:
+            continue
+        table = lemma_forms(scorer, DefaultDictionaryFactory(cache_max_size=0).get_dictionary(language))
+        path = write_lemma_table(language, table, source)
+        lemma_table.cache_clear()
+        if report:
+            print(f"lemmas {language}: {len(table):,} forms; written {path} ({path.stat().st_size:,} bytes)")
+    scorer_for.cache_clear()  # the scorers built above read the old tables
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    parser.add_argument("--skip-lemmas", action="store_true", help="keep the lemma tables as they are")
     options = parser.parse_args(argv)
+    if not options.skip_lemmas:
+        build_lemma_tables()
     posts = read_posts([DATA / name for name in TRAINING_FILES])
     print(f"{len(posts)} training posts from {', '.join(TRAINING_FILES)}")
     model = train(posts)

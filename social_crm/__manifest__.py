@@ -14,7 +14,6 @@
             "feedparser",
             "langdetect",
             "py3langid",
-            "simplemma",
             "vaderSentiment",
         ],
     },

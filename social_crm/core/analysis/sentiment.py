@@ -8,7 +8,7 @@ its clause (before the word, after it for languages such as Persian, or as a
 verb prefix as in Czech), intensifiers and superlative prefixes, "but"
 shifting weight to the second clause and "although" taking it from its own,
 emoji, exclamation marks and capitals.  Words are looked up as written, by
-stem (entries ending in ``*``), then by lemma (simplemma); multi-word phrases
+stem (entries ending in ``*``), then by lemma (the compact table of ``lemmas.py``); multi-word phrases
 ("k ničemu", "не работает") count as one.  A question whose polarity is
 faint is labelled neutral.
 
@@ -23,6 +23,8 @@ import json
 import math
 import re
 from pathlib import Path
+
+from .lemmas import lemma_table
 
 _DATA = Path(__file__).parent / "data" / "sentiment"
 
@@ -136,7 +138,9 @@ class LexiconScorer:
         self._concessive = tuple(tuple(words.split()) for words in lexicon.get("concessive", []))
         self._boosters: dict[str, float] = lexicon.get("boosters", {})
         self._contrast = frozenset(lexicon.get("contrast", []))
-        self._lemmatize = bool(lexicon.get("lemmatize", False))
+        #: whether the lexicon is matched by lemma too (inflected languages)
+        self.lemmatizes = bool(lexicon.get("lemmatize", False))
+        self._lemmas = lemma_table(language) if self.lemmatizes else {}
         # spelling variants folded before lookup, e.g. Arabic yeh/kaf typed in Persian text
         self._characters = str.maketrans(lexicon.get("character_map", {}))
         # phrases indexed by their first word, longest phrase first
@@ -150,19 +154,18 @@ class LexiconScorer:
 
     # ------------------------------------------------------------ lookup
 
-    def _lemma(self, word: str) -> str:
-        import simplemma
-
-        return simplemma.lemmatize(word, lang=self.language)
-
-    def _listed_valence(self, word: str) -> float | None:
-        """Valence of ``word`` or, failing that, of its lemma."""
+    def listed_valence(self, word: str) -> float | None:
+        """Valence of ``word`` as listed (whole word or stem) or, failing that, of its lemma."""
         value = self._words.get(word)
-        if value is None and self._lemmatize:
-            lemma = self._lemma(word)
-            if lemma != word:
+        if value is None:
+            lemma = self._lemmas.get(word)
+            if lemma is not None:
                 value = self._words.get(lemma)
         return value
+
+    def lexicon_valence(self, word: str) -> float | None:
+        """Valence of ``word`` in the lexicon alone, no lemma: what the lemma table is built from."""
+        return self._words.get(word)
 
     def valence(self, word: str) -> float | None:
         """Valence of a lower-cased word, ``None`` if it carries none.  Cached: vocabularies are small."""
@@ -171,7 +174,7 @@ class LexiconScorer:
         value = self._words.get(word)
         for prefix in self._superlative_prefixes if value is None else ():
             if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                base = self._listed_valence(word[len(prefix) :])
+                base = self.listed_valence(word[len(prefix) :])
                 if base is not None:
                     value = base + math.copysign(_BOOST, base)
                     break
@@ -179,12 +182,12 @@ class LexiconScorer:
             # negated verbs (Czech "nezklamali", Persian "نمی‌خواهم") before lemmas, which drop the negation
             for prefix in self._negation_prefixes:
                 if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                    base = self._listed_valence(word[len(prefix) :])
+                    base = self.listed_valence(word[len(prefix) :])
                     if base is not None:
                         value = base * _NEGATION_SCALAR
                         break
         if value is None:
-            value = self._listed_valence(word)
+            value = self.listed_valence(word)
         if len(self._valence_cache) > 200_000:  # bounded for long-running workers
             self._valence_cache.clear()
         self._valence_cache[word] = value
