@@ -12,14 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .influence import InfluenceScore, influence_score
-from .intent import IntentClassifier, KeywordLists, decide, merge_keywords, shipped_keywords
+from .intent import (
+    COMPLAINT,
+    OTHER,
+    PRAISE,
+    QUESTION,
+    IntentClassifier,
+    KeywordLists,
+    decide,
+    merge_keywords,
+    shipped_keywords,
+)
 from .language import LanguageDetector, normalize_language_code
 from .learned import intent_from_probabilities, learned_model, sentiment_from_probabilities
 from .normalize import normalize_text
 from .rating import blend_star_rating
-from .sentiment import lexicon_languages, sentiment
+from .sentiment import QUESTION_MARKS, lexicon_languages, scored_sentiment
 
-VERSION = "social_crm-analysis/1.1"
+VERSION = "social_crm-analysis/2.0"
+#: the explanation names at most this many words per signal, and is cut at this length
+_EXPLAINED_WORDS, _EXPLANATION_CHARS = 5, 400
 
 __all__ = [
     "VERSION",
@@ -41,6 +53,8 @@ class Analysis:
     sentiment_supported: bool
     intent: str
     version: str = VERSION
+    #: which words and signals decided the labels, for the agent ("sentiment negative (-0.59): hrozná ...")
+    explanation: str = ""
 
 
 class Analyzer:
@@ -66,7 +80,7 @@ class Analyzer:
 
     def sentiment(self, text: str, language: str) -> tuple[float, str, bool]:
         """``(score, label, supported)`` of ``text`` already known to be in ``language``."""
-        score, label, supported, _intent = self._sentiment_and_intent(
+        score, label, supported, _intent, _why = self._sentiment_and_intent(
             normalize_text(text), normalize_language_code(language)
         )
         return score, label, supported
@@ -76,7 +90,7 @@ class Analyzer:
         ``star_rating``: a review's 1..5 stars, which rule its sentiment (see ``rating.py``)."""
         clean = normalize_text(text or "")
         language, confidence = self._detector.detect(clean, hint=language_hint, prior=language_prior)
-        score, label, supported, intent = self._sentiment_and_intent(clean, language)
+        score, label, supported, intent, explanation = self._sentiment_and_intent(clean, language)
         analysis = Analysis(
             language=language,
             language_confidence=confidence,
@@ -84,17 +98,53 @@ class Analyzer:
             sentiment_label=label,
             sentiment_supported=supported,
             intent=intent,
+            explanation=explanation,
         )
         return blend_star_rating(analysis, star_rating, clean) if star_rating else analysis
 
-    def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str]:
-        """``(score, label, supported, intent)`` of normalised text; the learned model combines lexicon and rules."""
+    def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str, str]:
+        """``(score, label, supported, intent, explanation)`` of normalised text.
+
+        The learned model combines lexicon and rules in the languages it was trained on.
+        """
         # "und" and other languages without a lexicon: emoji-only sentiment, flagged unsupported
-        score, label, supported = sentiment(clean, language)
-        rule_points = self._intents.scores(clean, language, score)
+        score, label, supported, signals = scored_sentiment(clean, language)
+        rule_points, keywords = self._intents.scores_and_matches(clean, language, score)
         model = learned_model()
-        if not (supported and model is not None and language in model.languages and clean):
-            return score, label, supported, decide(rule_points)
-        sentiment_probabilities, intent_probabilities = model.predict(clean, language, score, rule_points)
-        score, label = sentiment_from_probabilities(sentiment_probabilities, model.sentiment_threshold)
-        return score, label, supported, intent_from_probabilities(intent_probabilities)
+        learned_words: list[str] = []
+        if supported and model is not None and language in model.languages and clean:
+            rows = model.rows(clean, language)
+            sentiment_probabilities, intent_probabilities = model.predict(clean, language, score, rule_points, rows)
+            score, label = sentiment_from_probabilities(sentiment_probabilities, model.sentiment_threshold)
+            intent = intent_from_probabilities(intent_probabilities)
+            learned_words = model.sentiment_reasons(rows, label)
+        else:
+            intent = decide(rule_points)
+        return score, label, supported, intent, _explain(clean, score, label, signals, learned_words, intent, keywords)
+
+
+def _explain(
+    clean: str,
+    score: float,
+    label: str,
+    signals: list[tuple[str, float]],
+    learned_words: list[str],
+    intent: str,
+    keywords: dict[str, list[str]],
+) -> str:
+    """One line an agent reads: the lexicon words with their valences, the model's words, the intent's keywords."""
+    strongest = sorted(signals, key=lambda signal: -abs(signal[1]))[:_EXPLAINED_WORDS]
+    words = ", ".join(f"{word} {value:+.1f}" for word, value in strongest)
+    parts = [f"sentiment {label} ({score:+.2f}): {words or 'no sentiment words'}"]
+    if learned_words:
+        parts.append("learned model: " + ", ".join(learned_words))
+    reasons = list(dict.fromkeys(keywords.get(intent, [])))[:_EXPLAINED_WORDS]
+    has_mark = any(mark in clean for mark in QUESTION_MARKS)
+    if has_mark and intent != OTHER:
+        reasons.append("question mark")
+    elif intent == QUESTION:
+        reasons.append("question word")
+    if intent in (COMPLAINT, PRAISE) and not keywords.get(intent):
+        reasons.append(f"{label} tone")
+    parts.append(f"intent {intent}" + (": " + ", ".join(reasons) if reasons else ""))
+    return "; ".join(parts)[:_EXPLANATION_CHARS]

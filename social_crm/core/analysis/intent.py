@@ -80,9 +80,16 @@ class IntentClassifier:
 
     def scores(self, text: str, language: str, sentiment_score: float) -> dict[str, float]:
         """Points of each intent but "other" from keyword hits, question form and tone."""
+        return self.scores_and_matches(text, language, sentiment_score)[0]
+
+    def scores_and_matches(
+        self, text: str, language: str, sentiment_score: float
+    ) -> tuple[dict[str, float], dict[str, list[str]]]:
+        """``scores`` and the keywords found per intent (what an agent is shown as the reason)."""
         lowered = text.lower()
         patterns = self._patterns.get(language, {})
-        hits = {intent: len(found.findall(lowered)) for intent, found in patterns.items()}
+        matches = {intent: found.findall(lowered) for intent, found in patterns.items()}
+        hits = {intent: len(found) for intent, found in matches.items()}
         return {
             COMPLAINT: _COMPLAINT_HIT * hits.get(COMPLAINT, 0) + _complaint_tone(sentiment_score),
             PURCHASE_INTENT: _PURCHASE_HIT * hits.get(PURCHASE_INTENT, 0),
@@ -91,7 +98,7 @@ class IntentClassifier:
             PRAISE: 0.0
             if sentiment_score <= -0.3
             else _PRAISE_HIT * hits.get(PRAISE, 0) + _praise_tone(sentiment_score),
-        }
+        }, {intent: found for intent, found in matches.items() if found}
 
 
 def decide(scores: dict[str, float]) -> str:

@@ -102,6 +102,7 @@ class LearnedModel:
         #: |P(positive) - P(negative)| below this is neutral (chosen by cross-validation in training)
         self.sentiment_threshold = data["sentiment_threshold"]
         self._vocabulary = {feature: row for row, feature in enumerate(data["features"])}
+        self._features = data["features"]
         # each stage's weights of both tasks side by side: one product per stage and post
         self._stage1 = np.array(data["stage1"]["weights"], dtype=np.float64)
         self._stage1_bias = data["stage1"]["bias"]
@@ -112,9 +113,13 @@ class LearnedModel:
         self._stage2_bias = stage2["sentiment"]["bias"] + stage2["intent"]["bias"]
         self._sentiment_width = len(SENTIMENTS)
 
-    def stage1_log_probabilities(self, text: str, language: str) -> list[float]:
+    def rows(self, text: str, language: str) -> list[int]:
+        """The weight rows of the features of ``text`` the model knows."""
+        return [row for feature in text_features(text, language) if (row := self._vocabulary.get(feature)) is not None]
+
+    def stage1_log_probabilities(self, text: str, language: str, rows: list[int] | None = None) -> list[float]:
         """Stage 1's log-probabilities of the sentiments then the intents (in ``SENTIMENTS``, ``INTENTS`` order)."""
-        rows = [row for feature in text_features(text, language) if (row := self._vocabulary.get(feature)) is not None]
+        rows = self.rows(text, language) if rows is None else rows
         logits = self._stage1_bias
         if rows:
             # rows are L2-normalised in training: every present feature weighs 1/sqrt(count)
@@ -126,12 +131,30 @@ class LearnedModel:
         width = self._sentiment_width
         return _log_softmax(logits[:width]) + _log_softmax(logits[width:])
 
+    def sentiment_reasons(self, rows: list[int], label: str, limit: int = 3) -> list[str]:
+        """The features (words, word pairs, pieces) among ``rows`` that pushed stage 1 most towards ``label``."""
+        if not rows or label not in SENTIMENTS:
+            return []
+        weights = self._stage1[rows, : self._sentiment_width]
+        column = SENTIMENTS.index(label)
+        towards = weights[:, column] - weights.mean(axis=1)
+        ranked = sorted(zip(towards.tolist(), rows, strict=True), reverse=True)[:limit]
+        return [self._features[row] for push, row in ranked if push > 0 and not self._features[row].startswith("lang=")]
+
     def predict(
-        self, text: str, language: str, lexicon_score: float, rule_points: dict[str, float]
+        self,
+        text: str,
+        language: str,
+        lexicon_score: float,
+        rule_points: dict[str, float],
+        rows: list[int] | None = None,
     ) -> tuple[list[float], list[float]]:
-        """Probabilities of ``SENTIMENTS`` and of ``INTENTS`` for normalised ``text`` in a trained language."""
+        """Probabilities of ``SENTIMENTS`` and of ``INTENTS`` for normalised ``text`` in a trained language.
+
+        ``rows``: ``self.rows(text, language)`` when the caller has them already.
+        """
         inputs = stage2_features(
-            self.stage1_log_probabilities(text, language), language, lexicon_score, rule_points, text
+            self.stage1_log_probabilities(text, language, rows), language, lexicon_score, rule_points, text
         )
         products = (np.array(inputs) @ self._stage2).tolist()
         logits = [product + bias for product, bias in zip(products, self._stage2_bias, strict=True)]

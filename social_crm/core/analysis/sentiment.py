@@ -8,9 +8,12 @@ its clause (before the word, after it for languages such as Persian, or as a
 verb prefix as in Czech), intensifiers and superlative prefixes, "but"
 shifting weight to the second clause and "although" taking it from its own,
 emoji, exclamation marks and capitals.  Words are looked up as written, by
-stem (entries ending in ``*``), then by lemma (simplemma); multi-word phrases
+stem (entries ending in ``*``), then by lemma (the compact table of ``lemmas.py``); multi-word phrases
 ("k ničemu", "не работает") count as one.  A question whose polarity is
 faint is labelled neutral.
+
+A sarcasm marker ("#sarcasm", "/s", "🙄", "yeah right", "ну конечно") turns a
+positive score negative.
 
 A language without a lexicon gets a score from emoji alone, flagged
 unsupported: never an English guess.
@@ -23,6 +26,8 @@ import json
 import math
 import re
 from pathlib import Path
+
+from .lemmas import lemma_table
 
 _DATA = Path(__file__).parent / "data" / "sentiment"
 
@@ -48,6 +53,7 @@ _MIN_STEM = 3
 #: negation does not reach across these
 _CLAUSE_BREAKS = frozenset(',.;:!?()"،؛؟')
 
+_VADER_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 _EMOTICON = r"(?:[:;=8][\-^']?[()\[\]DPp/\\|*]+|<3|</3)"
 # words may hold apostrophes, hyphens and Persian's zero-width non-joiner
 _TOKEN = re.compile(_EMOTICON + r"|\w[\w\u200c'’\-]*\w|\w|[^\w\s]")
@@ -83,9 +89,24 @@ def _emoji_valences() -> dict[str, float]:
 
 def emoji_score(text: str) -> float:
     """Sentiment from emoji and emoticons only: the fallback for languages without a lexicon."""
+    return emoji_scored(text)[0]
+
+
+def emoji_scored(text: str) -> tuple[float, list[tuple[str, float]]]:
+    """``emoji_score`` and the emoji that carried it."""
     valences = _emoji_valences()
-    total = sum(valences.get(token, 0.0) for token in _TOKEN.findall(text))
-    return _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
+    signals = [(token, valences[token]) for token in _TOKEN.findall(text) if token in valences]
+    total = sum(value for _token, value in signals)
+    return (_squash(total + _exclamation_emphasis(text, total)) if total else 0.0), signals
+
+
+@functools.lru_cache(maxsize=1)
+def _sarcasm_markers() -> re.Pattern:
+    markers = sorted(set(_read_json(_DATA / "common.json")["sarcasm_markers"]), key=len, reverse=True)
+    alternatives = [
+        re.escape(marker[:-1]) + r"\w*" if marker.endswith("*") else re.escape(marker) for marker in markers
+    ]
+    return re.compile(r"(?<![\w/])(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
 def lexicon_languages() -> tuple[str, ...]:
@@ -136,7 +157,9 @@ class LexiconScorer:
         self._concessive = tuple(tuple(words.split()) for words in lexicon.get("concessive", []))
         self._boosters: dict[str, float] = lexicon.get("boosters", {})
         self._contrast = frozenset(lexicon.get("contrast", []))
-        self._lemmatize = bool(lexicon.get("lemmatize", False))
+        #: whether the lexicon is matched by lemma too (inflected languages)
+        self.lemmatizes = bool(lexicon.get("lemmatize", False))
+        self._lemmas = lemma_table(language) if self.lemmatizes else {}
         # spelling variants folded before lookup, e.g. Arabic yeh/kaf typed in Persian text
         self._characters = str.maketrans(lexicon.get("character_map", {}))
         # phrases indexed by their first word, longest phrase first
@@ -150,19 +173,18 @@ class LexiconScorer:
 
     # ------------------------------------------------------------ lookup
 
-    def _lemma(self, word: str) -> str:
-        import simplemma
-
-        return simplemma.lemmatize(word, lang=self.language)
-
-    def _listed_valence(self, word: str) -> float | None:
-        """Valence of ``word`` or, failing that, of its lemma."""
+    def listed_valence(self, word: str) -> float | None:
+        """Valence of ``word`` as listed (whole word or stem) or, failing that, of its lemma."""
         value = self._words.get(word)
-        if value is None and self._lemmatize:
-            lemma = self._lemma(word)
-            if lemma != word:
+        if value is None:
+            lemma = self._lemmas.get(word)
+            if lemma is not None:
                 value = self._words.get(lemma)
         return value
+
+    def lexicon_valence(self, word: str) -> float | None:
+        """Valence of ``word`` in the lexicon alone, no lemma: what the lemma table is built from."""
+        return self._words.get(word)
 
     def valence(self, word: str) -> float | None:
         """Valence of a lower-cased word, ``None`` if it carries none.  Cached: vocabularies are small."""
@@ -171,7 +193,7 @@ class LexiconScorer:
         value = self._words.get(word)
         for prefix in self._superlative_prefixes if value is None else ():
             if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                base = self._listed_valence(word[len(prefix) :])
+                base = self.listed_valence(word[len(prefix) :])
                 if base is not None:
                     value = base + math.copysign(_BOOST, base)
                     break
@@ -179,12 +201,12 @@ class LexiconScorer:
             # negated verbs (Czech "nezklamali", Persian "نمی‌خواهم") before lemmas, which drop the negation
             for prefix in self._negation_prefixes:
                 if word.startswith(prefix) and len(word) - len(prefix) >= _MIN_STEM:
-                    base = self._listed_valence(word[len(prefix) :])
+                    base = self.listed_valence(word[len(prefix) :])
                     if base is not None:
                         value = base * _NEGATION_SCALAR
                         break
         if value is None:
-            value = self._listed_valence(word)
+            value = self.listed_valence(word)
         if len(self._valence_cache) > 200_000:  # bounded for long-running workers
             self._valence_cache.clear()
         self._valence_cache[word] = value
@@ -225,10 +247,15 @@ class LexiconScorer:
     # ------------------------------------------------------------ scoring
 
     def score(self, text: str) -> float:
+        return self.scored(text)[0]
+
+    def scored(self, text: str) -> tuple[float, list[tuple[str, float]]]:
+        """The score, and the words (or phrases, emoji) that carried it with the valence each contributed."""
         tokens = _TOKEN.findall(text.translate(self._characters))
         words = [token.lower() for token in tokens]
         shouting_allowed = not text.isupper()
         valences: list[float] = []
+        signals: list[str] = []
         contrast_at = -1
         conceding = False
         index = 0
@@ -241,6 +268,7 @@ class LexiconScorer:
                 conceding = True
             if word in self._emoji:
                 valences.append(self._emoji[word])
+                signals.append(word)
                 index += 1
                 continue
             if word in self._contrast:
@@ -262,25 +290,30 @@ class LexiconScorer:
                 boost = self._boosters.get(words[index - distance]) if index - distance >= 0 else None
                 if boost:
                     value += math.copysign(boost * decay, value)
+            signal = " ".join(words[index : index + span])
             if self._negated(words, index, index + span):
                 value *= _NEGATION_SCALAR
+                signal = f"{signal} (negated)"
             if conceding:
                 value *= _CONCEDED
             valences.append(value)
+            signals.append(signal)
             index += span
         if contrast_at > 0:
             valences = [v * _BEFORE_CONTRAST for v in valences[:contrast_at]] + [
                 v * _AFTER_CONTRAST for v in valences[contrast_at:]
             ]
+            signals[contrast_at:] = [f"{signal} (after contrast)" for signal in signals[contrast_at:]]
         total = sum(valences)
-        return _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
+        score = _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
+        return score, list(zip(signals, valences, strict=True))
 
 
 class _EnglishScorer:
     """vaderSentiment, extended with service vocabulary; phrases become single lexicon tokens."""
 
     def __init__(self, lexicon: dict):
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, negated
 
         self._vader = SentimentIntensityAnalyzer()
         for word, value in lexicon["words"].items():  # VADER's own human-rated valences take precedence...
@@ -292,13 +325,32 @@ class _EnglishScorer:
             token = f"phrase{number}x"
             self._phrase_tokens[phrase.lower()] = token
             self._vader.lexicon[token] = value
+        self._phrase_words = {token: phrase for phrase, token in self._phrase_tokens.items()}
+        self._vader_negated = negated
         alternatives = "|".join(re.escape(p) for p in sorted(self._phrase_tokens, key=len, reverse=True))
         self._phrases = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if alternatives else None
 
     def score(self, text: str) -> float:
+        return self.scored(text)[0]
+
+    def scored(self, text: str) -> tuple[float, list[tuple[str, float]]]:
+        """VADER's compound score, and the lexicon words it found with their valences (negated ones flipped)."""
         if self._phrases is not None:
             text = self._phrases.sub(lambda match: self._phrase_tokens[match.group(0).lower()], text)
-        return self._vader.polarity_scores(text)["compound"]
+        raw = text.lower().split()
+        words = [word.strip(_VADER_PUNCTUATION) for word in raw]
+        signals = []
+        for index, word in enumerate(words):
+            value = self._vader.lexicon.get(raw[index]) or self._vader.lexicon.get(word)
+            word = word or raw[index]
+            if not value:
+                continue
+            shown = self._phrase_words.get(word, word)
+            if self._vader_negated(words[max(0, index - 3) : index]):
+                value *= _NEGATION_SCALAR
+                shown = f"{shown} (negated)"
+            signals.append((shown, value))
+        return self._vader.polarity_scores(text)["compound"], signals
 
 
 @functools.cache
@@ -315,8 +367,19 @@ def scorer_for(language: str) -> LexiconScorer | _EnglishScorer | None:
 
 def sentiment(text: str, language: str) -> tuple[float, str, bool]:
     """``(score, label, supported)`` of normalised ``text`` written in ``language``."""
+    return scored_sentiment(text, language)[:3]
+
+
+def scored_sentiment(text: str, language: str) -> tuple[float, str, bool, list[tuple[str, float]]]:
+    """``(score, label, supported, signals)``: ``sentiment`` and the words that carried the score."""
     scorer = scorer_for(language)
-    score = emoji_score(text) if scorer is None else scorer.score(text)
+    score, signals = emoji_scored(text) if scorer is None else scorer.scored(text)
+    marker = _sarcasm_markers().search(text) if score > 0 else None
+    if marker:
+        # "Great, another outage #sarcasm": the praise is the complaint.  Shown first, as the strongest signal.
+        score = -score
+        signals = [(f"{marker.group(0).lower()} (sarcasm marker: the positive words read as negative)", -4.0), *signals]
     score = round(score, 4)
     is_question = any(mark in text for mark in QUESTION_MARKS)
-    return score, label_for(score, QUESTION_LABEL_THRESHOLD if is_question else LABEL_THRESHOLD), scorer is not None
+    label = label_for(score, QUESTION_LABEL_THRESHOLD if is_question else LABEL_THRESHOLD)
+    return score, label, scorer is not None, signals
