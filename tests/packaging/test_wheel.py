@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ADDON = "social_crm"
 QUEUE_ADDON = "social_crm_queue"
 #: Odoo 19 Community addons the addon depends on: the odoo requirement covers them
-CORE_DEPENDS = {"crm", "mail", "utm"}
+CORE_DEPENDS = {"crm", "mail", "utm", "link_tracker"}
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 
 
