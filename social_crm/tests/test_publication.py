@@ -325,7 +325,8 @@ class TestPublication(SocialCrmCase):
         self.patch(type(self.account._connector()), "publish", publish_then_die)
         # not assertRaises: its savepoint would straddle the simulated commits
         try:
-            self.env["social.crm.publication"]._cron_publish_due()
+            # this post only: the demo data may hold other due posts
+            publication._publish_pending(commit=True)
         except WorkerDied:
             self.commits.crash()
         else:
@@ -333,7 +334,7 @@ class TestPublication(SocialCrmCase):
         variant = publication.variant_ids
         self.assertTrue(variant.outcome_unknown, "committed before the call")
         self.patch(type(self.account._connector()), "publish", original)
-        self.env["social.crm.publication"]._cron_publish_due()
+        publication._publish_pending(commit=True)
         self.assertEqual(variant.state, "published")
         self.assertEqual(variant.external_id, f"demo-post-{calls[0][:12]}", "the same key: the same post")
 
