@@ -83,6 +83,9 @@ class SocialCrmPost(models.Model):
     )
     intent = fields.Selection(INTENTS, index=True)
     analyzer_version = fields.Char(readonly=True)
+    analysis_explanation = fields.Text(
+        string="Why", readonly=True, help="The words and signals that decided the sentiment and the intent."
+    )
     analysis_error = fields.Text(readonly=True)
     like_count = fields.Integer(string="Likes")
     reply_count = fields.Integer(string="Replies Count")
@@ -281,6 +284,7 @@ class SocialCrmPost(models.Model):
             "sentiment_supported": result.sentiment_supported,
             "intent": result.intent,
             "analyzer_version": result.version,
+            "analysis_explanation": result.explanation,
             "analysis_error": None,
         }
 
@@ -291,6 +295,7 @@ class SocialCrmPost(models.Model):
         "sentiment_supported", "intent", "analyzer_version", "analysis_error", "like_count", "reply_count",
         "repost_count", "view_count", "state", "create_uid", "create_date", "write_uid", "write_date",
         "star_rating",
+        "analysis_explanation",
     )  # fmt: skip
 
     def _insert_new(self, account, stream, items, profiles):

@@ -40,6 +40,20 @@ class TestAnalysisInOdoo(SocialCrmCase):
             if intent:
                 self.assertEqual(stored.intent, intent, text)
             self.assertTrue(stored.analyzer_version and stored.language_confidence > 0.5)
+            self.assertTrue(stored.analysis_explanation.startswith(f"sentiment {sentiment} ("), text)
+
+    def test_the_explanation_is_shown_escaped_on_the_post_form(self):
+        stored = self.ingest(post("why-1", "Terrible service <script>x()</script>, refund me", Author("w", "w")))
+        self.assertIn("terrible", stored.analysis_explanation)
+        agent = new_test_user(
+            self.env, "social_reader", groups="social_crm.group_social_crm_user",
+            company_id=self.company.id, company_ids=[self.company.id],
+        )  # fmt: skip
+        view = stored.with_user(agent).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="analysis_explanation"', view)
+        # a plain text field: the web client renders it as text, never as HTML
+        field = stored.with_user(agent).fields_get(["analysis_explanation"])["analysis_explanation"]
+        self.assertEqual(field["type"], "text")
 
     def test_an_agents_correction_is_kept_and_moves_the_aggregates(self):
         partner = self.env["res.partner"].create({"name": "Eva", "email": "eva@example.cz"})

@@ -27,9 +27,10 @@ def test_text_photo_and_album(api):
     assert text_post.url == "https://t.me/acme_news/1" and text_post.text == "News <b>not bold</b>"
     assert "parse_mode" not in server.requests[-1].json(), "text is sent as plain text, never parsed as HTML"
     photo = connector.publish("With a photo", [PNG])
-    assert photo.text == "With a photo" and imitation.sent[-1]["photo"]
+    # a photo message is stored with its description, as the reading side describes it
+    assert photo.text == "[photo]\nWith a photo" and imitation.sent[-1]["photo"]
     album = connector.publish("Three photos", [PNG] * 3)
-    assert album.text == "Three photos" and server.requests[-1].path.endswith("/sendMediaGroup")
+    assert album.text == "[photo]\nThree photos" and server.requests[-1].path.endswith("/sendMediaGroup")
 
 
 def test_refusals(api):

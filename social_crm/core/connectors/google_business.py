@@ -70,6 +70,7 @@ _REVIEW_NAME = re.compile(r"accounts/[0-9A-Za-z_-]+/locations/[0-9A-Za-z_-]+/rev
 class GoogleBusinessConnector(GoogleOAuth2Connector):
     network = "google_business"
     label = "Google Business Profile"
+    publish_unsupported = "Google Business Profile: only replies to reviews are published; local posts are not built"
     default_base_url = "https://mybusiness.googleapis.com"
     stream_kinds = ("comments",)
     max_text_length = MAX_REPLY_BYTES

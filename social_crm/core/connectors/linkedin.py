@@ -88,6 +88,10 @@ def next_midnight_utc(now: datetime) -> datetime:
 class LinkedInConnector(OAuth2Connector):
     network = "linkedin"
     label = "LinkedIn"
+    publish_unsupported = (
+        "LinkedIn: publishing organization posts (the Posts API) is not built yet;"
+        " reply to comments instead"
+    )
     default_base_url = "https://api.linkedin.com/rest"
     stream_kinds = ("comments", "mentions")
     # LinkedIn's comment box takes 1,250 characters (the Comments API documents no other limit)

@@ -64,6 +64,7 @@ REFRESH_BEFORE = timedelta(days=7)
 class ThreadsConnector(GraphConnector):
     network = "threads"
     label = "Threads"
+    publish_unsupported = "Threads: publishing new posts of our profile is not built yet; replies are sent"
     default_base_url = "https://graph.threads.net/v1.0"
     stream_kinds = ("mentions", "search", "comments")
     max_text_length = 500

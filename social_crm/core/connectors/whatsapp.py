@@ -118,6 +118,10 @@ def _describe_interactive(interactive: dict) -> str:
 class WhatsAppConnector(GraphConnector):
     network = "whatsapp"
     label = "WhatsApp"
+    publish_unsupported = (
+        "WhatsApp: the Cloud API sends messages to one customer, not public posts;"
+        " reply to a conversation"
+    )
     stream_kinds = ("messages",)
     #: text message body limit (messages/text-messages)
     max_text_length = 4096
