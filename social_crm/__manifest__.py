@@ -25,6 +25,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
+        "data/utm_medium_data.xml",
         "data/social_crm_publication_cron.xml",
         "wizards/social_crm_reply_views.xml",
         "wizards/social_crm_link_partner_views.xml",

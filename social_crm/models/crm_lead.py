@@ -15,7 +15,6 @@ class CrmLead(models.Model):
         """A lead (or opportunity) for a purchase-intent post, with the
         network as UTM source."""
         author = post.profile_id
-        label = post._network_label()
         return self.create(
             {
                 "name": shorten(" ".join((post.text or "").split()), 80)
@@ -28,8 +27,8 @@ class CrmLead(models.Model):
                 "team_id": rule.crm_team_id.id,
                 "user_id": rule.user_id.id,
                 "description": post._quote_html(),
-                "source_id": self._find_or_create_record("utm.source", label).id,
-                "medium_id": (rule.medium_id or self._find_or_create_record("utm.medium", "Social Media")).id,
+                "source_id": (post.account_id.utm_source_id or self._find_or_create_record("utm.source", post._network_label())).id,
+                "medium_id": (rule.medium_id or self.env.ref("social_crm.utm_medium_social_media")).id,
                 "campaign_id": rule.campaign_id.id,
                 "company_id": post.company_id.id,
             }

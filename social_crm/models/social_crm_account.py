@@ -67,6 +67,11 @@ class SocialCrmAccount(models.Model):
         string="Rate Limit Resets", readonly=True, help="The network asked us to wait until this time."
     )
     stream_ids = fields.One2many("social.crm.stream", "account_id", string="Streams")
+    utm_source_id = fields.Many2one(
+        "utm.source",
+        string="UTM Source",
+        help="The source of the leads this account's posts open; the network's own when left empty on creation.",
+    )
 
     # Credentials: a model of their own that only Social CRM managers can read; never logged.
     credential_ids = fields.One2many("social.crm.credential", "account_id", string="Credentials", groups=MANAGER_GROUP)
@@ -93,6 +98,15 @@ class SocialCrmAccount(models.Model):
         return available_networks()
 
     _webhook_token_unique = models.Constraint("UNIQUE(webhook_token)", "Webhook tokens are unique.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        # chosen here, once, rather than when two routing workers first need it at the same time
+        for account in accounts.filtered(lambda account: not account.utm_source_id):
+            label = dict(account._fields["network"]._description_selection(account.env)).get(account.network)
+            account.utm_source_id = self.env["utm.mixin"]._find_or_create_record("utm.source", label)
+        return accounts
 
     @api.depends("network")
     def _compute_network_features(self):

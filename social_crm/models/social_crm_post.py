@@ -698,7 +698,8 @@ class SocialCrmPost(models.Model):
         """Our reply to this post already published with ``text`` (networks
         may prefix a mention), so that a second Send does not publish it twice."""
         wanted = " ".join(text.split())
-        replies = self.sudo().child_ids.filtered(lambda child: child.direction == "outgoing")
+        # searched, not read from child_ids: the reply's link was written by SQL in _ingest
+        replies = self.sudo().search([("parent_id", "=", self.id), ("direction", "=", "outgoing")])
         return replies.filtered(lambda reply: wanted in " ".join((reply.text or "").split())).sorted("id")[:1]
 
     def _record_reply(self, sent):
