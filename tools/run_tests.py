@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ADDON = "social_crm"
 #: the optional queue_job bridge; tested in a database of its own, since it changes how the crons work
 QUEUE_ADDON = "social_crm_queue"
+#: the optional satisfaction-survey bridge (Odoo's rating addon); tested in a database of its own too
+RATING_ADDON = "social_crm_rating"
 #: log lines the Odoo run may show although they say WARNING: none so far
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
@@ -50,7 +52,7 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 def static_checks(tally: Tally):
     ruff = run([sys.executable, "-m", "ruff", "check", "."])
     tally.check("ruff", ruff.returncode == 0)
-    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON, QUEUE_ADDON])
+    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON, QUEUE_ADDON, RATING_ADDON])
     tally.check("pylint-odoo (OCA configuration)", pylint.returncode == 0)
 
 
@@ -176,6 +178,13 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
         count_odoo_tests(tally, logfile, QUEUE_ADDON)
     else:
         print(f"{QUEUE_ADDON} not tested: OCA queue_job is not installed", flush=True)
+
+    # 1c. the satisfaction bridge (rating ships with Odoo)
+    database = fresh_database(f"{DB_PREFIX}_rating")
+    logfile = logs / "odoo-rating-tests.log"
+    run_odoo(database, logfile, "-i", RATING_ADDON, "--with-demo", "--test-enable", f"--test-tags=/{RATING_ADDON}")
+    tally.check(f"Odoo: {RATING_ADDON} installed", module_state(database, RATING_ADDON) == "installed")
+    count_odoo_tests(tally, logfile, RATING_ADDON)
 
     # 2. without demo data: install, upgrade and uninstall cleanly
     database = fresh_database(f"{DB_PREFIX}_nodemo")

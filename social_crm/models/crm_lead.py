@@ -27,7 +27,9 @@ class CrmLead(models.Model):
                 "team_id": rule.crm_team_id.id,
                 "user_id": rule.user_id.id,
                 "description": post._quote_html(),
-                "source_id": (post.account_id.utm_source_id or self._find_or_create_record("utm.source", post._network_label())).id,
+                "source_id": (
+                    post.account_id.utm_source_id or self._find_or_create_record("utm.source", post._network_label())
+                ).id,
                 "medium_id": (rule.medium_id or self.env.ref("social_crm.utm_medium_social_media")).id,
                 "campaign_id": rule.campaign_id.id,
                 "company_id": post.company_id.id,

@@ -104,6 +104,8 @@ class SocialCrmReply(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
+        if self.post_id._published_reply(self.text):
+            return super().action_send()  # which refuses it: the very same reply is public already
         warning = self._social_collision()
         if warning and not self.confirm_collision:
             self.collision_warning = warning

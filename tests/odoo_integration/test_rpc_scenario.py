@@ -134,7 +134,7 @@ def test_a_day_of_social_work_over_rpc(odoo_db, server):
     spam = imitation.add_status("<p>#fiber win free crypto now</p>", BOT, tags=["fiber"])
     praise = imitation.add_mention("<p>@shop Thank you, great service, everything works perfectly!</p>", EVA)
     question = imitation.add_status(
-        "<p>@shop Hello, my internet is not working, can you help me?</p>", JANA, visibility="direct"
+        "<p>@shop Hello, can I move my contract to a new address next month?</p>", JANA, visibility="direct"
     )
     our_dm = imitation.add_status("<p>@petr We have sent the offer.</p>", mastodon.OWN_ACCOUNT, visibility="direct")
     imitation.conversations += [
