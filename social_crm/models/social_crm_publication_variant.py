@@ -54,7 +54,8 @@ class SocialCrmPublicationVariant(models.Model):
         help="Names this post at networks that take a key, so a retry never posts it twice.",
     )
     sent_text = fields.Text(
-        readonly=True, copy=False, help="The text as sent, links tracked; a retry sends exactly this again."
+        readonly=True, copy=False,
+        help="The text as sent, links tracked; a retry after a lost answer sends exactly this again.",
     )
     attempt_count = fields.Integer(readonly=True, copy=False)
     first_attempt_date = fields.Datetime(readonly=True, copy=False)
@@ -84,7 +85,10 @@ class SocialCrmPublicationVariant(models.Model):
     @api.depends("publication_id.text")
     def _compute_text(self):
         for variant in self:
-            if variant.state in ("draft", "pending", False):
+            # a refused post may be edited and retried; one that may have gone out may not
+            if variant.state in ("draft", "pending", False) or (
+                variant.state == "failed" and not variant.outcome_unknown
+            ):
                 variant.text = variant.publication_id.text
 
     @api.depends("text", "account_id.network", "publication_id.attachment_ids", "publication_id.title")
@@ -217,10 +221,15 @@ class SocialCrmPublicationVariant(models.Model):
         if account.rate_limit_reset and account.rate_limit_reset > now:
             self.error = self.env._("Waiting for the rate limit of %(account)s.", account=account.display_name)
             return
-        if not self.sent_text:
+        if not self.outcome_unknown:
+            # nothing went out yet: send the text as it is now (edited after a refusal
+            # perhaps), under a new key when it changed
             text, medium, trackers = self._tracked_text()
-            self.write({"sent_text": text, "medium_id": medium.id, "link_tracker_ids": [(6, 0, trackers.ids)],
-                        "first_attempt_date": now})
+            values = {"sent_text": text, "medium_id": medium.id, "link_tracker_ids": [(6, 0, trackers.ids)],
+                      "first_attempt_date": self.first_attempt_date or now}
+            if self.sent_text and self.sent_text != text:
+                values["idempotency_key"] = uuid.uuid4().hex
+            self.write(values)
         connector = account._connector()
         if self.outcome_unknown and self._adopt_published(connector):
             return

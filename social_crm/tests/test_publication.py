@@ -228,6 +228,54 @@ class TestPublication(SocialCrmCase):
             texts = [s.get("posted_text") for s in imitation.statuses.values() if s.get("posted_text")]
             self.assertEqual(sorted(texts), ["First", "Second"])
 
+    def test_a_refused_post_is_edited_and_retried_with_the_new_text(self):
+        server_module, mastodon, _telegram = imitations()
+        from tests.imitation import publishing
+
+        imitation = publishing.MastodonPublishing()
+        imitation.max_characters = 20  # the instance is stricter than it says
+        with server_module.ImitationServer(imitation) as server:
+            account = self.env["social.crm.account"].create({
+                "name": "Mastodon", "network": "mastodon", "base_url": server.url, "company_id": self.company.id,
+                "external_id": mastodon.OWN_ACCOUNT["id"],
+                "credential_ids": [(0, 0, {"key": "access_token", "value": mastodon.TOKEN})],
+            })
+            self.patch(MastodonConnector, "instance_max_characters", lambda connector: 500)
+            publication = self.compose(self.user, account, text="A spring sale on every lamp in the shop")
+            publication.action_publish_now()
+            variant = publication.variant_ids
+            self.assertEqual(variant.state, "failed")
+            self.assertFalse(variant.outcome_unknown, "the network answered: nothing went out")
+            self.assertIn("character limit", variant.error)
+            first_key = variant.idempotency_key
+            variant.with_user(self.user).text = "Spring sale!"
+            publication.with_user(self.user).action_retry()
+            self.assertEqual(variant.state, "published")
+            texts = [s.get("posted_text") for s in imitation.statuses.values() if s.get("posted_text")]
+            self.assertEqual(texts, ["Spring sale!"], "the edited text went out, once")
+            self.assertEqual(variant.sent_text, "Spring sale!")
+            self.assertNotEqual(variant.idempotency_key, first_key, "new content, new key")
+
+    def test_the_text_of_a_post_that_may_have_gone_out_stays_as_sent(self):
+        imitations()
+        from tests.imitation import bluesky, publishing
+
+        imitation = publishing.BlueskyPublishing()
+        imitation.lose_mode = "drop"
+        with publishing.serve(imitation) as server:
+            account = self.bluesky_account(server, bluesky)
+            account._connector().check_connection()
+            publication = self.compose(self.user, account, text="Once only")
+            publication.action_submit()
+            imitation.lose_answers.append("/xrpc/com.atproto.repo.createRecord")
+            self.env["social.crm.publication"]._cron_publish_due()
+            variant = publication.variant_ids
+            self.assertTrue(variant.outcome_unknown)
+            publication.with_user(self.user).text = "Twice?"
+            self.assertEqual(variant.text, "Once only", "an unknown outcome keeps the variant as sent")
+            publication.with_user(self.user).action_retry()
+            self.assertEqual([p["record"]["text"] for p in imitation.posts], ["Once only"])
+
     # -- images, engagement, replies, campaign -------------------------------------------
     def test_images_engagement_replies_and_campaign_return(self):
         image = self.env["ir.attachment"].with_user(self.user).create(
