@@ -31,12 +31,13 @@ def test_every_shipped_language_translates_the_whole_template(template):
     assert msgids, f"{template} is empty"
     files = {path.stem: path for path in template.parent.glob("*.po")}
     assert set(files) == SHIPPED_LANGUAGES
-    for language, path in sorted(files.items()):
+    for _language, path in sorted(files.items()):
         translated = {entry.msgid: entry.msgstr for entry in polib.pofile(str(path)) if entry.msgstr}
         missing = sorted(msgids - set(translated))
         assert not missing, f"{path}: {len(missing)} untranslated, e.g. {missing[:3]}"
         broken = [
-            msgid for msgid, msgstr in translated.items()
+            msgid
+            for msgid, msgstr in translated.items()
             if msgid in msgids and sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(msgstr))
         ]
         assert not broken, f"{path}: placeholders differ in {len(broken)} entries, e.g. {broken[:3]}"

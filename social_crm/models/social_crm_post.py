@@ -7,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 from psycopg2 import errors
 from psycopg2.extensions import TransactionRollbackError
+from psycopg2.extras import Json
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -21,6 +22,8 @@ from .res_partner import SOCIAL_STAT_POST_FIELDS
 from .social_crm_account import to_naive_utc
 
 _logger = logging.getLogger(__name__)
+#: the explanation shown on the post is cut at this length
+EXPLANATION_CHARS = 400
 
 SENTIMENT_LABELS = [("positive", "Positive"), ("neutral", "Neutral"), ("negative", "Negative")]
 INTENTS = [
@@ -83,8 +86,11 @@ class SocialCrmPost(models.Model):
     )
     intent = fields.Selection(INTENTS, index=True)
     analyzer_version = fields.Char(readonly=True)
+    analysis_reasons = fields.Json(readonly=True, copy=False)
     analysis_explanation = fields.Text(
-        string="Why", readonly=True, help="The words and signals that decided the sentiment and the intent."
+        string="Why",
+        compute="_compute_analysis_explanation",
+        help="The words and signals that decided the sentiment and the intent.",
     )
     analysis_error = fields.Text(readonly=True)
     like_count = fields.Integer(string="Likes")
@@ -118,6 +124,56 @@ class SocialCrmPost(models.Model):
     @api.model
     def _selection_network(self):
         return self.env["social.crm.account"]._selection_network()
+
+    @api.depends("analysis_reasons")
+    @api.depends_context("lang")
+    def _compute_analysis_explanation(self):
+        sentiments = dict(self._fields["sentiment_label"]._description_selection(self.env))
+        intents = dict(self._fields["intent"]._description_selection(self.env))
+        for post in self:
+            reasons = post.analysis_reasons
+            post.analysis_explanation = post._explain(reasons, sentiments, intents) if reasons else False
+
+    def _explain(self, reasons, sentiments, intents):
+        """The analyzer's reasons (``core.analysis._explain``) in one line of the reader's language."""
+        _ = self.env._
+        notes = {
+            "negated": lambda word: _("%(word)s (negated)", word=word),
+            "after_contrast": lambda word: _("%(word)s (after contrast)", word=word),
+            "sarcasm": lambda word: _("%(word)s (sarcasm marker: the positive words read as negative)", word=word),
+        }
+        words = []
+        for word, value, word_notes in reasons.get("words", []):
+            for note in word_notes:
+                word = notes[note](word) if note in notes else word
+            words.append(f"{word} {value:+.1f}")
+        label = sentiments.get(reasons.get("sentiment"), reasons.get("sentiment"))
+        parts = [
+            _(
+                "Sentiment %(label)s (%(score)s): %(words)s",
+                label=label,
+                score=f"{reasons.get('score', 0.0):+.2f}",
+                words=", ".join(words) or _("no sentiment words"),
+            )
+        ]
+        if reasons.get("stars"):
+            parts.append(_("%(stars)s-star review", stars=reasons["stars"]))
+        if reasons.get("learned_words"):
+            parts.append(_("learned model: %(words)s", words=", ".join(reasons["learned_words"])))
+        why_intent = list(reasons.get("intent_words", []))
+        if reasons.get("question_mark"):
+            why_intent.append(_("question mark"))
+        if reasons.get("question_word"):
+            why_intent.append(_("question word"))
+        if reasons.get("tone"):
+            why_intent.append(_("%(label)s tone", label=label))
+        intent = intents.get(reasons.get("intent"), reasons.get("intent"))
+        parts.append(
+            _("Intent %(intent)s: %(reasons)s", intent=intent, reasons=", ".join(why_intent))
+            if why_intent
+            else _("Intent %(intent)s", intent=intent)
+        )
+        return shorten("; ".join(parts), EXPLANATION_CHARS, placeholder=" …")
 
     @api.depends_context("uid")
     def _compute_answering_names(self):
@@ -284,7 +340,7 @@ class SocialCrmPost(models.Model):
             "sentiment_supported": result.sentiment_supported,
             "intent": result.intent,
             "analyzer_version": result.version,
-            "analysis_explanation": result.explanation,
+            "analysis_reasons": result.reasons,
             "analysis_error": None,
         }
 
@@ -295,7 +351,7 @@ class SocialCrmPost(models.Model):
         "sentiment_supported", "intent", "analyzer_version", "analysis_error", "like_count", "reply_count",
         "repost_count", "view_count", "state", "create_uid", "create_date", "write_uid", "write_date",
         "star_rating",
-        "analysis_explanation",
+        "analysis_reasons",
     )  # fmt: skip
 
     def _insert_new(self, account, stream, items, profiles):
@@ -344,6 +400,8 @@ class SocialCrmPost(models.Model):
             values.update(
                 self._analyse(analyzer, item.text, item.language_hint, partner_langs.get(partner_id), item.star_rating)
             )
+            if values.get("analysis_reasons"):
+                values["analysis_reasons"] = Json(values["analysis_reasons"])
             rows.append(SQL(", ").join(values.get(column) for column in self._INSERT_COLUMNS))
         self.env.cr.execute(
             SQL(

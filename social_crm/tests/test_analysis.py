@@ -4,6 +4,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.social_crm.core.types import Author, NormalizedPost
+from odoo.addons.social_crm.models.social_crm_post import SENTIMENT_LABELS
 
 from .common import SocialCrmCase
 
@@ -40,7 +41,21 @@ class TestAnalysisInOdoo(SocialCrmCase):
             if intent:
                 self.assertEqual(stored.intent, intent, text)
             self.assertTrue(stored.analyzer_version and stored.language_confidence > 0.5)
-            self.assertTrue(stored.analysis_explanation.startswith(f"sentiment {sentiment} ("), text)
+            label = dict(SENTIMENT_LABELS)[sentiment]
+            self.assertTrue(stored.analysis_explanation.startswith(f"Sentiment {label} ("), text)
+
+    def test_the_explanation_is_worded_in_the_readers_language(self):
+        stored = self.ingest(post("why-cs", "Internet vůbec nefunguje, je to hrozné!", Author("w-cs", "w")))
+        self.assertEqual(stored.analysis_reasons["sentiment"], "negative")
+        self.assertIn("hrozné", stored.analysis_explanation)
+        self.env["res.lang"]._activate_lang("cs_CZ")
+        self.env["ir.module.module"]._load_module_terms(["social_crm"], ["cs_CZ"], overwrite=True)
+        czech = stored.with_context(lang="cs_CZ")
+        negative = dict(czech._fields["sentiment_label"]._description_selection(czech.env))["negative"]
+        self.assertNotEqual(negative, "Negative", "the Czech terms are loaded")
+        self.assertIn(negative, czech.analysis_explanation)
+        self.assertNotIn("Sentiment Negative", czech.analysis_explanation)
+        self.assertIn("hrozné", czech.analysis_explanation, "the post's own words stay as written")
 
     def test_the_explanation_is_shown_escaped_on_the_post_form(self):
         stored = self.ingest(post("why-1", "Terrible service <script>x()</script>, refund me", Author("w", "w")))

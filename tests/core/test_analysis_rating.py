@@ -33,3 +33,9 @@ def test_a_text_without_lexicon_counts_the_stars_alone_and_no_rating_changes_not
     plain = analyzer.analyse("Internet nefunguje!")
     assert analyzer.analyse("Internet nefunguje!", star_rating=0) == plain
     assert blend_star_rating(plain, 7, "x") == plain  # an unknown rating is no signal
+
+
+def test_the_reasons_name_the_stars_that_ruled_the_sentiment():
+    reasons = analyzer.analyse("The staff was lovely", star_rating=1).reasons
+    assert (reasons["sentiment"], reasons["stars"]) == ("negative", 1)
+    assert "lovely" in [word for word, _value, _notes in reasons["words"]], "the text's words are still shown"

@@ -3,6 +3,8 @@
 These are the rules of ``sentiment.py`` (the lexicon stage) and what the whole analyzer makes of them.
 """
 
+import json
+
 import pytest
 
 from social_crm.core.analysis import Analyzer
@@ -60,17 +62,18 @@ def test_the_clause_after_a_contrast_decides(language, analyzer):
 
 
 @pytest.mark.parametrize("language", sorted(CONTRASTS))
-def test_the_contrast_is_named_in_the_explanation(language, analyzer):
-    explanation = analyzer.analyse(CONTRASTS[language], language_hint=language).explanation
-    assert explanation.startswith("sentiment negative")
-    assert "(after contrast)" in explanation or language == "en"  # VADER weighs "but" itself
+def test_the_contrast_is_named_in_the_reasons(language, analyzer):
+    reasons = analyzer.analyse(CONTRASTS[language], language_hint=language).reasons
+    assert reasons["sentiment"] == "negative"
+    noted = [notes for _word, _value, notes in reasons["words"]]
+    assert any("after_contrast" in notes for notes in noted) or language == "en"  # VADER weighs "but" itself
 
 
 @pytest.mark.parametrize("language", sorted(NEGATED_POSITIVES))
 def test_a_negated_positive_word_is_negative(language):
     score, label, _supported, signals = scored_sentiment(NEGATED_POSITIVES[language], language)
     assert label == "negative", (score, signals)
-    assert any("(negated)" in word for word, _value in signals)
+    assert any("negated" in notes for _word, _value, notes in signals)
 
 
 @pytest.mark.parametrize(
@@ -88,8 +91,8 @@ def test_a_sarcasm_marker_turns_praise_into_a_complaint(text, language, analyzer
     clean = normalize_text(text)
     score, label, _supported, signals = scored_sentiment(clean, language)
     assert label == "negative"
-    assert "sarcasm marker" in signals[0][0]
-    assert "sarcasm marker" in analyzer.analyse(text, language_hint=language).explanation
+    assert signals[0][2] == ("sarcasm",)
+    assert analyzer.analyse(text, language_hint=language).reasons["words"][0][2] == ["sarcasm"]
 
 
 def test_without_a_marker_the_same_praise_stays_positive():
@@ -103,7 +106,7 @@ def test_emoji_only_posts(text, label, analyzer):
     assert result.language == "und"
     assert result.sentiment_label == label
     assert not result.sentiment_supported  # no language: emoji alone, flagged
-    assert text[0] in result.explanation
+    assert text[0] in [word for word, _value, _notes in result.reasons["words"]]
 
 
 def test_mixed_language_post_is_scored_in_its_main_language(analyzer):
@@ -111,7 +114,7 @@ def test_mixed_language_post_is_scored_in_its_main_language(analyzer):
     result = analyzer.analyse("Ten nový update je hrozný, appka padá a support neodpovídá. Fakt fail.")
     assert result.language == "cs"
     assert result.sentiment_label == "negative"
-    assert "hrozný" in result.explanation
+    assert "hrozný" in [word for word, _value, _notes in result.reasons["words"]]
 
 
 def test_mixed_script_post_keeps_the_persian_words(analyzer):
@@ -132,21 +135,24 @@ def test_right_to_left_posts(text, analyzer):
     result = analyzer.analyse(text)
     assert result.language == "fa"
     assert result.sentiment_label == "positive"
-    assert "عالی" in result.explanation
+    assert "عالی" in [word for word, _value, _notes in result.reasons["words"]]
 
 
-def test_explanation_names_the_words_the_model_and_the_intent_keywords(analyzer):
+def test_reasons_name_the_words_the_model_and_the_intent_keywords(analyzer):
     result = analyzer.analyse("My refund still has not arrived, this is terrible")
     assert result.intent == "complaint"
-    sentiment_part, *rest = result.explanation.split("; ")
-    assert sentiment_part.startswith(f"sentiment negative ({result.sentiment_score:+.2f}): ")
-    assert "terrible" in sentiment_part
-    assert rest[-1].startswith("intent complaint: ") and "refund" in rest[-1]
+    reasons = result.reasons
+    assert (reasons["sentiment"], reasons["intent"]) == ("negative", "complaint")
+    assert reasons["score"] == result.sentiment_score
+    assert "terrible" in [word for word, _value, _notes in reasons["words"]]
+    assert all(value < 0 for _word, value, _notes in reasons["words"])
+    assert "refund" in reasons["intent_words"]
+    assert json.loads(json.dumps(reasons)) == reasons, "stored as JSON"
     question = analyzer.analyse("How much is the 5G plan?")
-    assert "question mark" in question.explanation
+    assert question.reasons["question_mark"] and not question.reasons["question_word"]
 
 
-def test_explanation_of_a_post_without_feeling_words(analyzer):
+def test_reasons_of_a_post_without_feeling_words(analyzer):
     result = analyzer.analyse("The store opens at nine on Saturday")
-    assert "no sentiment words" in result.explanation
-    assert len(result.explanation) <= 400
+    assert result.reasons["words"] == []
+    assert result.reasons["sentiment"] == "neutral"

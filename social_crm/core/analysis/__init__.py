@@ -9,7 +9,7 @@ small learned model (``learned.py``) for the languages it was trained on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .influence import InfluenceScore, influence_score
 from .intent import (
@@ -27,11 +27,11 @@ from .language import LanguageDetector, normalize_language_code
 from .learned import intent_from_probabilities, learned_model, sentiment_from_probabilities
 from .normalize import normalize_text
 from .rating import blend_star_rating
-from .sentiment import QUESTION_MARKS, lexicon_languages, scored_sentiment
+from .sentiment import QUESTION_MARKS, Signal, lexicon_languages, scored_sentiment
 
 VERSION = "social_crm-analysis/2.0"
-#: the explanation names at most this many words per signal, and is cut at this length
-_EXPLAINED_WORDS, _EXPLANATION_CHARS = 5, 400
+#: the reasons name at most this many words per signal
+EXPLAINED_WORDS = 5
 
 __all__ = [
     "VERSION",
@@ -53,8 +53,8 @@ class Analysis:
     sentiment_supported: bool
     intent: str
     version: str = VERSION
-    #: which words and signals decided the labels, for the agent ("sentiment negative (-0.59): hrozná ...")
-    explanation: str = ""
+    #: which words and signals decided the labels, for the agent (see ``_explain``); JSON-ready
+    reasons: dict = field(default_factory=dict, hash=False)
 
 
 class Analyzer:
@@ -90,7 +90,7 @@ class Analyzer:
         ``star_rating``: a review's 1..5 stars, which rule its sentiment (see ``rating.py``)."""
         clean = normalize_text(text or "")
         language, confidence = self._detector.detect(clean, hint=language_hint, prior=language_prior)
-        score, label, supported, intent, explanation = self._sentiment_and_intent(clean, language)
+        score, label, supported, intent, reasons = self._sentiment_and_intent(clean, language)
         analysis = Analysis(
             language=language,
             language_confidence=confidence,
@@ -98,12 +98,12 @@ class Analyzer:
             sentiment_label=label,
             sentiment_supported=supported,
             intent=intent,
-            explanation=explanation,
+            reasons=reasons,
         )
         return blend_star_rating(analysis, star_rating, clean) if star_rating else analysis
 
-    def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str, str]:
-        """``(score, label, supported, intent, explanation)`` of normalised text.
+    def _sentiment_and_intent(self, clean: str, language: str) -> tuple[float, str, bool, str, dict]:
+        """``(score, label, supported, intent, reasons)`` of normalised text.
 
         The learned model combines lexicon and rules in the languages it was trained on.
         """
@@ -127,24 +127,24 @@ def _explain(
     clean: str,
     score: float,
     label: str,
-    signals: list[tuple[str, float]],
+    signals: list[Signal],
     learned_words: list[str],
     intent: str,
     keywords: dict[str, list[str]],
-) -> str:
-    """One line an agent reads: the lexicon words with their valences, the model's words, the intent's keywords."""
-    strongest = sorted(signals, key=lambda signal: -abs(signal[1]))[:_EXPLAINED_WORDS]
-    words = ", ".join(f"{word} {value:+.1f}" for word, value in strongest)
-    parts = [f"sentiment {label} ({score:+.2f}): {words or 'no sentiment words'}"]
-    if learned_words:
-        parts.append("learned model: " + ", ".join(learned_words))
-    reasons = list(dict.fromkeys(keywords.get(intent, [])))[:_EXPLAINED_WORDS]
+) -> dict:
+    """What decided the labels, as data the interface words in the reader's language:
+    the strongest lexicon words with their valences and notes, the model's words, the
+    intent and what pointed to it (its keywords, a question mark or word, the tone)."""
+    strongest = sorted(signals, key=lambda signal: -abs(signal[1]))[:EXPLAINED_WORDS]
     has_mark = any(mark in clean for mark in QUESTION_MARKS)
-    if has_mark and intent != OTHER:
-        reasons.append("question mark")
-    elif intent == QUESTION:
-        reasons.append("question word")
-    if intent in (COMPLAINT, PRAISE) and not keywords.get(intent):
-        reasons.append(f"{label} tone")
-    parts.append(f"intent {intent}" + (": " + ", ".join(reasons) if reasons else ""))
-    return "; ".join(parts)[:_EXPLANATION_CHARS]
+    return {
+        "sentiment": label,
+        "score": score,
+        "words": [[word, round(value, 1), list(notes)] for word, value, notes in strongest],
+        "learned_words": learned_words,
+        "intent": intent,
+        "intent_words": list(dict.fromkeys(keywords.get(intent, [])))[:EXPLAINED_WORDS],
+        "question_mark": has_mark and intent != OTHER,
+        "question_word": not has_mark and intent == QUESTION,
+        "tone": intent in (COMPLAINT, PRAISE) and not keywords.get(intent),
+    }

@@ -36,4 +36,6 @@ def blend_star_rating(analysis, stars: int, text: str):
     else:
         label = analysis.sentiment_label if text_counts else NEUTRAL
     # the stars are a sentiment in every language: the label is supported even where the text's is not
-    return replace(analysis, sentiment_score=round(score, 4), sentiment_label=label, sentiment_supported=True)
+    score = round(score, 4)
+    reasons = {**analysis.reasons, "sentiment": label, "score": score, "stars": stars}
+    return replace(analysis, sentiment_score=score, sentiment_label=label, sentiment_supported=True, reasons=reasons)

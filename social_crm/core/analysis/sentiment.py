@@ -87,16 +87,22 @@ def _emoji_valences() -> dict[str, float]:
     return _read_json(_DATA / "emoji.json")["emoji"]
 
 
+#: what a signal's note says happened to the word (the interface words them in its language)
+NEGATED, AFTER_CONTRAST, SARCASM = "negated", "after_contrast", "sarcasm"
+#: a word that carried the score, its valence and the notes on how it was read
+Signal = tuple[str, float, tuple[str, ...]]
+
+
 def emoji_score(text: str) -> float:
     """Sentiment from emoji and emoticons only: the fallback for languages without a lexicon."""
     return emoji_scored(text)[0]
 
 
-def emoji_scored(text: str) -> tuple[float, list[tuple[str, float]]]:
+def emoji_scored(text: str) -> tuple[float, list[Signal]]:
     """``emoji_score`` and the emoji that carried it."""
     valences = _emoji_valences()
-    signals = [(token, valences[token]) for token in _TOKEN.findall(text) if token in valences]
-    total = sum(value for _token, value in signals)
+    signals = [(token, valences[token], ()) for token in _TOKEN.findall(text) if token in valences]
+    total = sum(value for _token, value, _notes in signals)
     return (_squash(total + _exclamation_emphasis(text, total)) if total else 0.0), signals
 
 
@@ -249,13 +255,13 @@ class LexiconScorer:
     def score(self, text: str) -> float:
         return self.scored(text)[0]
 
-    def scored(self, text: str) -> tuple[float, list[tuple[str, float]]]:
+    def scored(self, text: str) -> tuple[float, list[Signal]]:
         """The score, and the words (or phrases, emoji) that carried it with the valence each contributed."""
         tokens = _TOKEN.findall(text.translate(self._characters))
         words = [token.lower() for token in tokens]
         shouting_allowed = not text.isupper()
         valences: list[float] = []
-        signals: list[str] = []
+        signals: list[tuple[str, tuple[str, ...]]] = []
         contrast_at = -1
         conceding = False
         index = 0
@@ -268,7 +274,7 @@ class LexiconScorer:
                 conceding = True
             if word in self._emoji:
                 valences.append(self._emoji[word])
-                signals.append(word)
+                signals.append((word, ()))
                 index += 1
                 continue
             if word in self._contrast:
@@ -290,23 +296,23 @@ class LexiconScorer:
                 boost = self._boosters.get(words[index - distance]) if index - distance >= 0 else None
                 if boost:
                     value += math.copysign(boost * decay, value)
-            signal = " ".join(words[index : index + span])
+            notes: tuple[str, ...] = ()
             if self._negated(words, index, index + span):
                 value *= _NEGATION_SCALAR
-                signal = f"{signal} (negated)"
+                notes = (NEGATED,)
             if conceding:
                 value *= _CONCEDED
             valences.append(value)
-            signals.append(signal)
+            signals.append((" ".join(words[index : index + span]), notes))
             index += span
         if contrast_at > 0:
             valences = [v * _BEFORE_CONTRAST for v in valences[:contrast_at]] + [
                 v * _AFTER_CONTRAST for v in valences[contrast_at:]
             ]
-            signals[contrast_at:] = [f"{signal} (after contrast)" for signal in signals[contrast_at:]]
+            signals[contrast_at:] = [(word, (*notes, AFTER_CONTRAST)) for word, notes in signals[contrast_at:]]
         total = sum(valences)
         score = _squash(total + _exclamation_emphasis(text, total)) if total else 0.0
-        return score, list(zip(signals, valences, strict=True))
+        return score, [(word, value, notes) for (word, notes), value in zip(signals, valences, strict=True)]
 
 
 class _EnglishScorer:
@@ -333,7 +339,7 @@ class _EnglishScorer:
     def score(self, text: str) -> float:
         return self.scored(text)[0]
 
-    def scored(self, text: str) -> tuple[float, list[tuple[str, float]]]:
+    def scored(self, text: str) -> tuple[float, list[Signal]]:
         """VADER's compound score, and the lexicon words it found with their valences (negated ones flipped)."""
         if self._phrases is not None:
             text = self._phrases.sub(lambda match: self._phrase_tokens[match.group(0).lower()], text)
@@ -345,11 +351,11 @@ class _EnglishScorer:
             word = word or raw[index]
             if not value:
                 continue
-            shown = self._phrase_words.get(word, word)
+            notes: tuple[str, ...] = ()
             if self._vader_negated(words[max(0, index - 3) : index]):
                 value *= _NEGATION_SCALAR
-                shown = f"{shown} (negated)"
-            signals.append((shown, value))
+                notes = (NEGATED,)
+            signals.append((self._phrase_words.get(word, word), value, notes))
         return self._vader.polarity_scores(text)["compound"], signals
 
 
@@ -370,7 +376,7 @@ def sentiment(text: str, language: str) -> tuple[float, str, bool]:
     return scored_sentiment(text, language)[:3]
 
 
-def scored_sentiment(text: str, language: str) -> tuple[float, str, bool, list[tuple[str, float]]]:
+def scored_sentiment(text: str, language: str) -> tuple[float, str, bool, list[Signal]]:
     """``(score, label, supported, signals)``: ``sentiment`` and the words that carried the score."""
     scorer = scorer_for(language)
     score, signals = emoji_scored(text) if scorer is None else scorer.scored(text)
@@ -378,7 +384,7 @@ def scored_sentiment(text: str, language: str) -> tuple[float, str, bool, list[t
     if marker:
         # "Great, another outage #sarcasm": the praise is the complaint.  Shown first, as the strongest signal.
         score = -score
-        signals = [(f"{marker.group(0).lower()} (sarcasm marker: the positive words read as negative)", -4.0), *signals]
+        signals = [(marker.group(0).lower(), -4.0, (SARCASM,)), *signals]
     score = round(score, 4)
     is_question = any(mark in text for mark in QUESTION_MARKS)
     label = label_for(score, QUESTION_LABEL_THRESHOLD if is_question else LABEL_THRESHOLD)
