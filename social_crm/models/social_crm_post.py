@@ -14,6 +14,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, plaintext2html
 
 from ..core.analysis import Analyzer
+from ..core.analysis.sentiment import AFTER_CONTRAST, NEGATED, SARCASM
 from ..core.errors import ConnectorError
 from ..core.routing import PostFacts
 from ..core.threads import parents_to_look_up, thread_ids
@@ -136,11 +137,12 @@ class SocialCrmPost(models.Model):
 
     def _explain(self, reasons, sentiments, intents):
         """The analyzer's reasons (``core.analysis._explain``) in one line of the reader's language."""
-        _ = self.env._
         notes = {
-            "negated": lambda word: _("%(word)s (negated)", word=word),
-            "after_contrast": lambda word: _("%(word)s (after contrast)", word=word),
-            "sarcasm": lambda word: _("%(word)s (sarcasm marker: the positive words read as negative)", word=word),
+            NEGATED: lambda word: self.env._("%(word)s (negated)", word=word),
+            AFTER_CONTRAST: lambda word: self.env._("%(word)s (after contrast)", word=word),
+            SARCASM: lambda word: self.env._(
+                "%(word)s (sarcasm marker: the positive words read as negative)", word=word
+            ),
         }
         words = []
         for word, value, word_notes in reasons.get("words", []):
@@ -149,29 +151,29 @@ class SocialCrmPost(models.Model):
             words.append(f"{word} {value:+.1f}")
         label = sentiments.get(reasons.get("sentiment"), reasons.get("sentiment"))
         parts = [
-            _(
+            self.env._(
                 "Sentiment %(label)s (%(score)s): %(words)s",
                 label=label,
                 score=f"{reasons.get('score', 0.0):+.2f}",
-                words=", ".join(words) or _("no sentiment words"),
+                words=", ".join(words) or self.env._("no sentiment words"),
             )
         ]
         if reasons.get("stars"):
-            parts.append(_("%(stars)s-star review", stars=reasons["stars"]))
+            parts.append(self.env._("%(stars)s-star review", stars=reasons["stars"]))
         if reasons.get("learned_words"):
-            parts.append(_("learned model: %(words)s", words=", ".join(reasons["learned_words"])))
+            parts.append(self.env._("learned model: %(words)s", words=", ".join(reasons["learned_words"])))
         why_intent = list(reasons.get("intent_words", []))
         if reasons.get("question_mark"):
-            why_intent.append(_("question mark"))
+            why_intent.append(self.env._("question mark"))
         if reasons.get("question_word"):
-            why_intent.append(_("question word"))
+            why_intent.append(self.env._("question word"))
         if reasons.get("tone"):
-            why_intent.append(_("%(label)s tone", label=label))
+            why_intent.append(self.env._("%(label)s tone", label=label))
         intent = intents.get(reasons.get("intent"), reasons.get("intent"))
         parts.append(
-            _("Intent %(intent)s: %(reasons)s", intent=intent, reasons=", ".join(why_intent))
+            self.env._("Intent %(intent)s: %(reasons)s", intent=intent, reasons=", ".join(why_intent))
             if why_intent
-            else _("Intent %(intent)s", intent=intent)
+            else self.env._("Intent %(intent)s", intent=intent)
         )
         return shorten("; ".join(parts), EXPLANATION_CHARS, placeholder=" …")
 

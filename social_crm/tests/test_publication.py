@@ -1,4 +1,5 @@
 import base64
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import fields
@@ -141,27 +142,31 @@ class TestPublication(SocialCrmCase):
         self.assertIn("Not this week", publication.message_ids[0].body)
 
     # -- idempotent retry --------------------------------------------------------------
-    def bluesky_account(self, server, bluesky):
-        return self.env["social.crm.account"].create({
-            "name": "Bluesky", "network": "bluesky", "handle": bluesky.OWN_HANDLE, "base_url": server.url,
-            "company_id": self.company.id,
-            "credential_ids": [(0, 0, {"key": "identifier", "value": bluesky.OWN_HANDLE}),
-                               (0, 0, {"key": "app_password", "value": bluesky.APP_PASSWORD})],
-        })
-
-    def test_retry_after_a_timeout_never_posts_twice(self):
+    @contextmanager
+    def post_whose_answer_is_lost(self, text):
+        """``(imitation, publication)``: a Bluesky post that went out, its answer lost
+        (the connection dropped), served while the block runs."""
         imitations()
         from tests.imitation import bluesky, publishing
 
         imitation = publishing.BlueskyPublishing()
         imitation.lose_mode = "drop"
         with publishing.serve(imitation) as server:
-            account = self.bluesky_account(server, bluesky)
+            account = self.env["social.crm.account"].create({
+                "name": "Bluesky", "network": "bluesky", "handle": bluesky.OWN_HANDLE, "base_url": server.url,
+                "company_id": self.company.id,
+                "credential_ids": [(0, 0, {"key": "identifier", "value": bluesky.OWN_HANDLE}),
+                                   (0, 0, {"key": "app_password", "value": bluesky.APP_PASSWORD})],
+            })
             account._connector().check_connection()  # opens the session before the lost post
-            publication = self.compose(self.user, account, text="Once only")
+            publication = self.compose(self.user, account, text=text)
             publication.action_submit()
             imitation.lose_answers.append("/xrpc/com.atproto.repo.createRecord")
             self.env["social.crm.publication"]._cron_publish_due()
+            yield imitation, publication
+
+    def test_retry_after_a_timeout_never_posts_twice(self):
+        with self.post_whose_answer_is_lost("Once only") as (imitation, publication):
             variant = publication.variant_ids
             self.assertEqual((publication.state, variant.state), ("failed", "failed"))
             self.assertTrue(variant.outcome_unknown)
@@ -257,18 +262,7 @@ class TestPublication(SocialCrmCase):
             self.assertNotEqual(variant.idempotency_key, first_key, "new content, new key")
 
     def test_the_text_of_a_post_that_may_have_gone_out_stays_as_sent(self):
-        imitations()
-        from tests.imitation import bluesky, publishing
-
-        imitation = publishing.BlueskyPublishing()
-        imitation.lose_mode = "drop"
-        with publishing.serve(imitation) as server:
-            account = self.bluesky_account(server, bluesky)
-            account._connector().check_connection()
-            publication = self.compose(self.user, account, text="Once only")
-            publication.action_submit()
-            imitation.lose_answers.append("/xrpc/com.atproto.repo.createRecord")
-            self.env["social.crm.publication"]._cron_publish_due()
+        with self.post_whose_answer_is_lost("Once only") as (imitation, publication):
             variant = publication.variant_ids
             self.assertTrue(variant.outcome_unknown)
             publication.with_user(self.user).text = "Twice?"
