@@ -73,6 +73,19 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def sample(records: list[dict], per_language: int) -> list[dict]:
+    """At most ``per_language`` records of each language, chosen by a fixed hash of the
+    text (the same sample on every run and machine), in the file's order."""
+    chosen = set()
+    by_language: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        by_language.setdefault(record.get("lang"), []).append(index)
+    for indexes in by_language.values():
+        indexes.sort(key=lambda index: zlib.crc32(("sample:" + records[index]["text"]).encode("utf-8")))
+        chosen.update(indexes[:per_language])
+    return [record for index, record in enumerate(records) if index in chosen]
+
+
 def held_out(text: str) -> bool:
     """Whether a line of a permissive training file is in its held-out fifth (a fixed hash of the text)."""
     return zlib.crc32(text.encode("utf-8")) % 5 == 0
@@ -265,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         "--whole-files", action="store_true", help="score the training files whole, not their held-out part"
     )
     parser.add_argument("--code", type=Path, help="import the analyzer from this checkout (default: this one)")
+    parser.add_argument("--sample", type=int, metavar="N", help="score at most N posts per file and language")
     options = parser.parse_args(argv)
 
     sys.path.insert(0, str(options.code or Path(__file__).resolve().parent.parent))
@@ -287,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         if path.name in TRAINING_FILES_PERMISSIVE and not options.whole_files:
             records = [record for record in records if held_out(record["text"])]
             title = f"{path.name}, held-out fifth only ({len(records)} posts; the rest trains the learned stage)"
+        if options.sample:
+            records = sample(records, options.sample)
+            title += f", a sample of at most {options.sample} per language ({len(records)} posts)"
         all_texts.extend(record["text"] for record in records)
         rows = evaluate(analyzer, records, vader, options.gold_language)
         results["files"][path.name] = rows
