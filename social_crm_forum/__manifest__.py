@@ -1,0 +1,32 @@
+{
+    "name": "Social CRM Community",
+    "version": "19.0.1.0.0",
+    "category": "Website/Website",
+    "summary": "The company's website forum as one more social channel: questions become tickets, "
+    "answers come from the desk, solved tickets become a knowledge base customers find before asking",
+    "author": "social_crm developers",
+    "website": "https://github.com/social-crm/social_crm",
+    "license": "LGPL-3",
+    "depends": ["social_crm", "website_forum"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/social_crm_forum_security.xml",
+        "data/ir_cron_data.xml",
+        "views/social_crm_account_views.xml",
+        "views/forum_post_views.xml",
+        "views/forum_post_idea_templates.xml",
+        "views/helpdesk_ticket_views.xml",
+        "views/social_crm_forum_deflection_views.xml",
+        "views/portal_templates.xml",
+        "wizards/social_crm_forum_publish_views.xml",
+        "wizards/social_crm_forum_share_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": ["demo/social_crm_forum_demo.xml"],
+    "assets": {
+        "web.assets_frontend": ["social_crm_forum/static/src/js/**/*"],
+        "web.assets_tests": ["social_crm_forum/static/src/tours/**/*"],
+    },
+    "auto_install": False,
+    "installable": True,
+}

@@ -1,0 +1,2 @@
+from . import social_crm_forum_publish
+from . import social_crm_forum_share
