@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/social_crm_forum_security.xml",
         "data/ir_cron_data.xml",
+        "views/menus.xml",
         "views/social_crm_account_views.xml",
         "views/forum_post_views.xml",
         "views/forum_post_idea_templates.xml",
@@ -20,7 +21,6 @@
         "views/portal_templates.xml",
         "wizards/social_crm_forum_publish_views.xml",
         "wizards/social_crm_forum_share_views.xml",
-        "views/menus.xml",
     ],
     "demo": ["demo/social_crm_forum_demo.xml"],
     "assets": {
