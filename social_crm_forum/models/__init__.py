@@ -1,4 +1,6 @@
 from . import social_crm_account
+from . import social_crm_profile
+from . import social_crm_rule
 from . import forum_post
 from . import forum_post_idea
 from . import social_crm_post

@@ -17,9 +17,15 @@ __all__ = [
     "WebhookResponse",
     "available_networks",
     "get_connector_class",
+    "register_bridged",
 ]
 
 _NOT_NETWORKS = {"base", "http"}
+
+#: connectors of networks that live inside Odoo (a bridge module's forum):
+#: found by name, but offered only by the bridge's own selection, because this
+#: process may serve databases where the bridge is not installed
+_bridged: dict[str, type[Connector]] = {}
 
 
 @cache
@@ -44,7 +50,13 @@ def available_networks() -> list[tuple[str, str]]:
 
 
 def get_connector_class(network: str) -> type[Connector]:
-    try:
-        return _registry()[network]
-    except KeyError:
-        raise KeyError(f"Unknown network {network!r}") from None
+    connector = _registry().get(network) or _bridged.get(network)
+    if connector is None:
+        raise KeyError(f"Unknown network {network!r}")
+    return connector
+
+
+def register_bridged(connector: type[Connector]) -> type[Connector]:
+    """Make a bridge module's connector known by its network name."""
+    _bridged[connector.network] = connector
+    return connector
