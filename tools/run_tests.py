@@ -22,6 +22,8 @@ ADDON = "social_crm"
 QUEUE_ADDON = "social_crm_queue"
 #: the optional satisfaction-survey bridge (Odoo's rating addon); tested in a database of its own too
 RATING_ADDON = "social_crm_rating"
+#: the optional community bridge (Odoo's website_forum); also installed without demo data, since it brings a website
+FORUM_ADDON = "social_crm_forum"
 #: log lines the Odoo run may show although they say WARNING: none so far
 LOG_PROBLEM = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ", re.MULTILINE)
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
@@ -52,7 +54,7 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 def static_checks(tally: Tally):
     ruff = run([sys.executable, "-m", "ruff", "check", "."])
     tally.check("ruff", ruff.returncode == 0)
-    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON, QUEUE_ADDON, RATING_ADDON])
+    pylint = run([sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON, QUEUE_ADDON, RATING_ADDON, FORUM_ADDON])
     tally.check("pylint-odoo (OCA configuration)", pylint.returncode == 0)
 
 
@@ -179,12 +181,21 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
     else:
         print(f"{QUEUE_ADDON} not tested: OCA queue_job is not installed", flush=True)
 
-    # 1c. the satisfaction bridge (rating ships with Odoo)
-    database = fresh_database(f"{DB_PREFIX}_rating")
-    logfile = logs / "odoo-rating-tests.log"
-    run_odoo(database, logfile, "-i", RATING_ADDON, "--with-demo", "--test-enable", f"--test-tags=/{RATING_ADDON}")
-    tally.check(f"Odoo: {RATING_ADDON} installed", module_state(database, RATING_ADDON) == "installed")
-    count_odoo_tests(tally, logfile, RATING_ADDON)
+    # 1c. the bridges on addons that ship with Odoo: satisfaction (rating), community (website_forum)
+    for bridge in (RATING_ADDON, FORUM_ADDON):
+        database = fresh_database(f"{DB_PREFIX}_{bridge}")
+        logfile = logs / f"odoo-{bridge}-tests.log"
+        run_odoo(database, logfile, "-i", bridge, "--with-demo", "--test-enable", f"--test-tags=/{bridge}")
+        tally.check(f"Odoo: {bridge} installed", module_state(database, bridge) == "installed")
+        count_odoo_tests(tally, logfile, bridge)
+    database = fresh_database(f"{DB_PREFIX}_{FORUM_ADDON}_nodemo")
+    logfile = logs / f"odoo-{FORUM_ADDON}-lifecycle.log"
+    run_odoo(database, logfile, "-i", FORUM_ADDON)
+    run_odoo(database, logfile, "-u", FORUM_ADDON)
+    installed = module_state(database, FORUM_ADDON) == "installed"
+    tally.check(f"Odoo: {FORUM_ADDON} installed and upgraded without demo data", installed)
+    problems = log_problems(logfile)
+    tally.check(f"Odoo: {FORUM_ADDON} lifecycle log is clean", not problems, "\n  " + "\n  ".join(problems[:20]))
 
     # 2. without demo data: install, upgrade and uninstall cleanly
     database = fresh_database(f"{DB_PREFIX}_nodemo")
