@@ -11,6 +11,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/social_crm_forum_security.xml",
+        "security/social_crm_forum_deflection_security.xml",
         "data/ir_cron_data.xml",
         "views/menus.xml",
         "views/social_crm_account_views.xml",
