@@ -3,6 +3,7 @@ from . import social_crm_profile
 from . import social_crm_rule
 from . import forum_post
 from . import forum_post_idea
+from . import crm_lead
 from . import social_crm_post
 from . import helpdesk_ticket
 from . import social_crm_solution
