@@ -13,6 +13,7 @@
         "security/social_crm_forum_security.xml",
         "security/social_crm_forum_deflection_security.xml",
         "data/ir_cron_data.xml",
+        "data/mail_message_subtype_data.xml",
         "views/menus.xml",
         "views/social_crm_account_views.xml",
         "views/forum_post_views.xml",

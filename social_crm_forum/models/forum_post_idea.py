@@ -110,7 +110,7 @@ class ForumPost(models.Model):
                 body=body,
                 partner_ids=partners.ids,
                 message_type="notification",
-                subtype_xmlid="mail.mt_comment",
+                subtype_xmlid="social_crm_forum.mt_idea_state",
             )
 
     def action_social_crm_create_lead(self):

@@ -37,7 +37,7 @@ class ForumIdeasCase(TransactionCase):
     def _status_messages(self, post):
         return post.message_ids.filtered(
             lambda message: message.message_type == "notification"
-            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and message.subtype_id == self.env.ref("social_crm_forum.mt_idea_state")
         )
 
 
