@@ -29,6 +29,8 @@
         "web.assets_frontend": ["social_crm_forum/static/src/js/**/*"],
         "web.assets_tests": ["social_crm_forum/static/src/tours/**/*"],
     },
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "auto_install": False,
     "installable": True,
 }

@@ -120,6 +120,20 @@ def run_odoo(database: str, logfile: Path, *args: str) -> subprocess.CompletedPr
     return run(command, capture_output=True)
 
 
+def odoo_shell(database: str, logfile: Path, script: str) -> subprocess.CompletedProcess:
+    import odoo
+
+    addons = f"{Path(odoo.__path__[0]) / 'addons'},{ROOT}"
+    command = [sys.executable, "-m", "odoo", "shell", "-d", database, "--no-http", f"--logfile={logfile}",
+               f"--addons-path={addons}"]  # fmt: skip
+    return run(command, input=script, capture_output=True)
+
+
+def uninstall_script(module: str) -> str:
+    modules = f"env['ir.module.module'].search([('name', '=', '{module}')])"
+    return f"{modules}.button_immediate_uninstall()\nenv.cr.commit()\n"
+
+
 def module_state(database: str, module: str = ADDON) -> str:
     result = subprocess.run(
         ["psql", "-d", database, "-AtF", " ", "-c", "SELECT name, state FROM ir_module_module WHERE name LIKE 'soc%'"],
@@ -194,6 +208,8 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
     run_odoo(database, logfile, "-u", FORUM_ADDON)
     installed = module_state(database, FORUM_ADDON) == "installed"
     tally.check(f"Odoo: {FORUM_ADDON} installed and upgraded without demo data", installed)
+    odoo_shell(database, logfile, uninstall_script(FORUM_ADDON))
+    tally.check(f"Odoo: {FORUM_ADDON} uninstalled", module_state(database, FORUM_ADDON) == "uninstalled")
     problems = log_problems(logfile)
     tally.check(f"Odoo: {FORUM_ADDON} lifecycle log is clean", not problems, "\n  " + "\n  ".join(problems[:20]))
 
@@ -204,16 +220,7 @@ def odoo_tests(tally: Tally, logs: Path, tags: str):
     tally.check("Odoo: module installed without demo data", module_state(database) == "installed")
     run_odoo(database, logfile, "-u", ADDON)
     tally.check("Odoo: module upgraded", module_state(database) == "installed")
-    uninstall = (
-        f"env['ir.module.module'].search([('name', '=', '{ADDON}')]).button_immediate_uninstall()\nenv.cr.commit()\n"
-    )
-    import odoo
-
-    run(
-        [sys.executable, "-m", "odoo", "shell", "-d", database, "--no-http", f"--logfile={logfile}",
-         f"--addons-path={Path(odoo.__path__[0]) / 'addons'},{ROOT}"],
-        input=uninstall, capture_output=True,
-    )  # fmt: skip
+    odoo_shell(database, logfile, uninstall_script(ADDON))
     tally.check("Odoo: module uninstalled", module_state(database) == "uninstalled")
     problems = log_problems(logfile)
     tally.check(
