@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
 
 _logger = logging.getLogger(__name__)
 
@@ -28,6 +28,24 @@ class ForumPost(models.Model):
     social_crm_answer_sent = fields.Boolean(
         readonly=True, copy=False, help="The accepted answer went back to the customer's network."
     )
+
+    # the forum hides posts of authors without karma (spam control); the
+    # company's own users answer from the desk with none, and must be seen
+    def _compute_post_karma_rights(self):
+        super()._compute_post_karma_rights()
+        for post, post_sudo in zip(self, self.sudo(), strict=True):
+            if not post.can_view and post_sudo.active and post_sudo.create_uid and not post_sudo.create_uid.share:
+                post.can_view = True
+
+    def _search_can_view(self, operator, value):
+        domain = super()._search_can_view(operator, value)
+        if domain is NotImplemented or self.env.is_admin():
+            return domain
+        staff_posts = SQL(
+            "(SELECT post.id FROM forum_post post JOIN res_users author ON post.create_uid = author.id"
+            " WHERE post.active AND NOT author.share)"
+        )
+        return ["|", *domain, ("id", "in", staff_posts)]
 
     @api.model_create_multi
     def create(self, vals_list):

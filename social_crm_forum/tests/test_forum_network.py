@@ -122,6 +122,9 @@ class TestForumNetwork(ForumCase):
         answer = question.child_ids
         self.assertEqual(len(answer), 1)
         self.assertEqual(answer.create_uid, self.agent, "the forum shows who answered")
+        as_customer = answer.with_user(self.customer)
+        self.assertTrue(as_customer.can_view, "an agent without karma is seen on the forum")
+        self.assertIn(answer, as_customer.search([("can_view", "=", True), ("parent_id", "=", question.id)]))
         self.assertIn("&lt;b&gt;hned&lt;/b&gt;", answer.content, "the agent's text is escaped into the forum's HTML")
         self.assertEqual((reply.direction, reply.parent_id), ("outgoing", post))
         self.assertEqual(post.state, "replied")

@@ -76,5 +76,6 @@ class SocialCrmForumShare(models.TransientModel):
             )
         )
         if self.tell_customer:
-            self.post_id._reply(f"{(self.customer_message or '').strip()} {question._social_crm_absolute_url()}".strip())
+            link = question._social_crm_absolute_url()
+            self.post_id._reply(f"{(self.customer_message or '').strip()} {link}".strip())
         return {"type": "ir.actions.act_url", "url": question.website_url, "target": "new"}
