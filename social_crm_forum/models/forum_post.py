@@ -32,10 +32,11 @@ class ForumPost(models.Model):
     # the forum hides posts of authors without karma (spam control); the
     # company's own users answer from the desk with none, and must be seen
     def _compute_post_karma_rights(self):
-        super()._compute_post_karma_rights()
+        result = super()._compute_post_karma_rights()
         for post, post_sudo in zip(self, self.sudo(), strict=True):
             if not post.can_view and post_sudo.active and post_sudo.create_uid and not post_sudo.create_uid.share:
                 post.can_view = True
+        return result
 
     def _search_can_view(self, operator, value):
         domain = super()._search_can_view(operator, value)

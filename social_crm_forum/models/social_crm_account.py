@@ -14,7 +14,6 @@ class SocialCrmAccount(models.Model):
 
     forum_id = fields.Many2one(
         "forum.forum",
-        string="Forum",
         index="btree_not_null",
         ondelete="restrict",
         help="The website forum whose questions and answers this account listens to.",
