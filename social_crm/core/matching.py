@@ -109,19 +109,38 @@ def partner_keys(partner: PartnerIdentity, network: str) -> dict[str, set[str]]:
     }
 
 
+REASONS = ("handle", "e-mail", "phone", "website", "name")
+
+
+def index_partners(partners: list[PartnerIdentity], network: str) -> dict[str, dict[str, set[int]]]:
+    """``{reason: {key: partner ids}}``: the candidates' keys computed once
+    for a whole page of authors, not once per author."""
+    index: dict[str, dict[str, set[int]]] = {reason: {} for reason in REASONS}
+    for partner in partners:
+        for reason, keys in partner_keys(partner, network).items():
+            for key in keys:
+                index[reason].setdefault(key, set()).add(partner.partner_id)
+    return index
+
+
 def match_author(
-    author: AuthorIdentity, partners: list[PartnerIdentity], threshold: float
+    author: AuthorIdentity,
+    partners: list[PartnerIdentity],
+    threshold: float,
+    index: dict[str, dict[str, set[int]]] | None = None,
 ) -> tuple[Match | None, list[Match]]:
     """The partner to link automatically (or ``None``) and the suggestions.
 
     The strongest kind of evidence decides.  When it points to more than one
     partner, or its confidence is below ``threshold``, nothing is linked and
-    every partner it points to becomes a suggestion."""
+    every partner it points to becomes a suggestion.  ``index`` is
+    :func:`index_partners` of ``partners`` for the author's network, when the
+    caller matches many authors against the same candidates."""
+    if index is None:
+        index = index_partners(partners, author.network)
     found = evidence(author)
-    for reason in ("handle", "e-mail", "phone", "website", "name"):
-        if not found[reason]:
-            continue
-        hits = sorted({p.partner_id for p in partners if found[reason] & partner_keys(p, author.network)[reason]})
+    for reason in REASONS:
+        hits = sorted(set().union(*(index[reason].get(key, ()) for key in found[reason])))
         if not hits:
             continue
         matches = [Match(partner_id, reason, CONFIDENCE[reason]) for partner_id in hits]

@@ -404,13 +404,14 @@ class SocialCrmPost(models.Model):
             )
             if values.get("analysis_reasons"):
                 values["analysis_reasons"] = Json(values["analysis_reasons"])
-            rows.append(SQL(", ").join(values.get(column) for column in self._INSERT_COLUMNS))
+            # a tuple is one parameter that psycopg2 writes as "(v1, v2, …)": one SQL object per row, not per value
+            rows.append(SQL("%s", tuple(values.get(column) for column in self._INSERT_COLUMNS)))
         self.env.cr.execute(
             SQL(
                 """INSERT INTO social_crm_post (%s) VALUES %s
                    ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id""",
                 SQL(", ").join(SQL.identifier(column) for column in self._INSERT_COLUMNS),
-                SQL(", ").join(SQL("(%s)", row) for row in rows),
+                SQL(", ").join(rows),
             )
         )
         return [row[0] for row in self.env.cr.fetchall()]

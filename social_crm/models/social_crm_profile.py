@@ -8,7 +8,15 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from ..core.analysis import influence_score
-from ..core.matching import AuthorIdentity, PartnerIdentity, evidence, handle_key, host_of, match_author
+from ..core.matching import (
+    AuthorIdentity,
+    PartnerIdentity,
+    evidence,
+    handle_key,
+    host_of,
+    index_partners,
+    match_author,
+)
 
 
 class SocialCrmProfile(models.Model):
@@ -180,35 +188,90 @@ class SocialCrmProfile(models.Model):
     def _match_partners(self):
         """Link profiles to partners on strong evidence and suggest partners
         on weak or ambiguous evidence (see ``core.matching``); return the
-        profiles linked.  All candidates come from two queries per batch."""
-        linked = self.browse()
+        profiles linked.  All candidates come from two queries per batch, and
+        the outcome is written with one statement per kind, not one per author:
+        this runs for every new author a page brings."""
+        links, suggestions, created = {}, {}, self.browse()
         for company, profiles in self.grouped("company_id").items():
             identities = {profile: profile._identity() for profile in profiles}
             candidates = profiles._candidate_partners(company, identities.values())
+            indexes = {network: index_partners(candidates, network) for network in set(profiles.mapped("network"))}
             threshold = company.social_crm_match_threshold
             for profile, identity in identities.items():
-                match, suggestions = match_author(identity, candidates, threshold)
+                match, suggested = match_author(identity, candidates, threshold, indexes[profile.network])
                 if match:
-                    profile.write(
-                        {
-                            "partner_id": match.partner_id,
-                            "match_reason": match.reason,
-                            "match_confidence": match.confidence,
-                        }
-                    )
-                    linked |= profile
-                elif suggestions:
-                    profile.write(
-                        {
-                            "suggested_partner_ids": [Command.set([s.partner_id for s in suggestions])],
-                            "match_reason": suggestions[0].reason,
-                            "match_confidence": suggestions[0].confidence,
-                        }
-                    )
+                    links[profile.id] = match
+                elif suggested:
+                    suggestions[profile.id] = suggested
                 elif company.social_crm_auto_create_partner:
                     profile._create_partner()
-                    linked |= profile
-        return linked
+                    created |= profile
+        self._write_matches(links, suggestions)
+        return self.browse(links) | created
+
+    def _write_matches(self, links, suggestions):
+        """Store ``{profile id: Match}`` links and ``{profile id: [Match]}``
+        suggestions; the linked profiles' posts follow them to the partner."""
+        if not links and not suggestions:
+            return
+        self.env.flush_all()
+        outcome = {**{pid: [match] for pid, match in links.items()}, **suggestions}
+        self.env.cr.execute(
+            SQL(
+                """UPDATE social_crm_profile profile
+                      SET partner_id = v.partner_id, match_reason = v.reason, match_confidence = v.confidence,
+                          write_uid = %s, write_date = %s
+                     FROM (VALUES %s) AS v(id, partner_id, reason, confidence)
+                    WHERE profile.id = v.id""",
+                self.env.uid,
+                self.env.cr.now(),
+                SQL(", ").join(
+                    SQL(
+                        "(%s, %s::integer, %s, %s::numeric)",
+                        pid,
+                        matches[0].partner_id if pid in links else None,
+                        matches[0].reason,
+                        matches[0].confidence,
+                    )
+                    for pid, matches in outcome.items()
+                ),
+            )
+        )
+        field = self._fields["suggested_partner_ids"]
+        relation, profile_column, partner_column = (
+            SQL.identifier(name) for name in (field.relation, field.column1, field.column2)
+        )
+        self.env.cr.execute(
+            SQL("DELETE FROM %s WHERE %s = ANY(%s)", relation, profile_column, list(outcome))
+        )
+        if suggestions:
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s, %s) VALUES %s ON CONFLICT DO NOTHING",
+                    relation,
+                    profile_column,
+                    partner_column,
+                    SQL(", ").join(
+                        SQL("(%s, %s)", pid, match.partner_id)
+                        for pid, matches in suggestions.items()
+                        for match in matches
+                    ),
+                )
+            )
+        if links:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE social_crm_post post SET partner_id = profile.partner_id
+                         FROM social_crm_profile profile
+                        WHERE post.profile_id = profile.id AND profile.id = ANY(%s)
+                          AND post.partner_id IS DISTINCT FROM profile.partner_id""",
+                    list(links),
+                )
+            )
+            self.env["social.crm.post"].invalidate_model(["partner_id"])
+        self.invalidate_model(["partner_id", "match_reason", "match_confidence", "suggested_partner_ids"])
+        if links and not self.env.context.get("social_crm_defer_partner_stats"):
+            self.env["res.partner"]._social_refresh_stats([match.partner_id for match in links.values()])
 
     def _identity(self):
         return AuthorIdentity(
