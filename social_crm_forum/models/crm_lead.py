@@ -17,9 +17,10 @@ class CrmLead(models.Model):
 
     def action_view_forum_ideas(self):
         self.ensure_one()
+        title = self.env._("Forum Ideas")
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Forum Ideas"),
+            "name": title,
             "res_model": "forum.post",
             "domain": [("lead_id", "=", self.id)],
             "views": [(False, "list"), (False, "form")],

@@ -26,6 +26,7 @@ class ForumPost(models.Model):
         help="The post on another network this question was brought from; its accepted answer is sent back there.",
     )
     social_crm_answer_sent = fields.Boolean(
+        string="Answer Sent Back",
         readonly=True, copy=False, help="The accepted answer went back to the customer's network."
     )
 
