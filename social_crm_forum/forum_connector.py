@@ -15,6 +15,8 @@ from odoo.addons.social_crm.core.types import Author, Metrics, NormalizedPost, P
 
 #: forum posts read per page; a page and its cursor are committed together
 PAGE_SIZE = 200
+#: states of posts the public sees; those waiting for moderation are read once a moderator accepts them
+PUBLIC_STATES = ("active", "close", "flagged")
 
 
 def forum_author(partner, internal):
@@ -60,7 +62,7 @@ class ForumConnector(Connector):
             ("forum_id", "=", self.forum.id),
             ("id", ">", int(cursor or 0)),
             ("parent_id", "=" if stream.kind == "mentions" else "!=", False),
-            ("state", "in", ("active", "close")),
+            ("state", "in", PUBLIC_STATES),
         ]
         posts = self.forum.env["forum.post"].sudo().with_context(active_test=False)
         found = posts.search(domain, order="id", limit=PAGE_SIZE + 1)

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..forum_connector import ForumConnector
+from ..forum_connector import PUBLIC_STATES, ForumConnector
 
 FORUM = ForumConnector.network
 
@@ -80,7 +80,9 @@ class SocialCrmAccount(models.Model):
         sees a question at once; the scheduled fetch reads the forum too, and
         stores nothing twice, so a post missed here is read there."""
         for account in self:
-            own = forum_posts.filtered(lambda post, forum=account.forum_id: post.forum_id == forum)
+            own = forum_posts.filtered(
+                lambda post, forum=account.forum_id: post.forum_id == forum and post.state in PUBLIC_STATES
+            )
             account.sudo()._ingest_pushed(account._connector().normalize(own))
 
     # -- unanswered questions ---------------------------------------------------

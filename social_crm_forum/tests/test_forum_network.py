@@ -96,6 +96,17 @@ class TestForumNetwork(ForumCase):
         self.assertIn("Internet nefunguje", post.text)
         self.assertEqual(post.thread_external_id, str(question.id))
 
+    def test_a_question_waiting_for_moderation_is_stored_once_accepted(self):
+        self.customer.karma = 5  # may ask, but below the forum's karma to post without moderation
+        self.forum.karma_post = 50
+        question = self.ask("Spam?", "Kupte levné hodinky")
+        self.assertEqual(question.state, "pending")
+        self.assertFalse(self.stored(question))
+        self.account._fetch()
+        self.assertFalse(self.stored(question), "the fetch does not read it either")
+        question.sudo().state = "active"
+        self.assertEqual(len(self.stored(question)), 1)
+
     def test_fetch_reads_what_was_missed_and_stores_nothing_twice(self):
         self.account.state = "disabled"  # nothing is pushed while disabled
         questions = self.ask("První otázka", "Jak nastavit router?") | self.ask("Druhá", "Kde je faktura?")
