@@ -97,6 +97,11 @@ class SocialCrmSolution(models.Model):
                     "solved_date": ticket.closed_date or fields.Datetime.now(),
                 }
             )
+        return self._store(rows)
+
+    @api.model
+    def _store(self, rows):
+        """Create the solutions of ``rows`` with their text vectors and word counts."""
         solutions = self.sudo().create(rows)
         solutions.flush_recordset()
         for solution in solutions:
@@ -112,10 +117,13 @@ class SocialCrmSolution(models.Model):
 
     @api.model
     def _unindex(self, tickets):
-        solutions = self.sudo().search([("ticket_id", "in", tickets.ids)])
-        for solution in solutions:
+        self.sudo().search([("ticket_id", "in", tickets.ids)])._drop()
+
+    def _drop(self):
+        """Remove these solutions and their words from the counts."""
+        for solution in self:
             solution._count_words(-1)
-        solutions.unlink()
+        self.unlink()
 
     def _count_words(self, step):
         """Add ``step`` to the ticket counts of the solution's words (sorted:

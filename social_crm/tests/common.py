@@ -1,5 +1,7 @@
 import importlib
+import importlib.util
 import json
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +57,19 @@ def telegram_bot_account(env, name, bot_token, webhook_secret):
             "stream_ids": [(0, 0, {"name": "Messages", "kind": "messages"})],
         }
     )
+
+
+#: the names Odoo's ChromeBrowser looks for on Linux (odoo.tests.common)
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+
+
+def skip_without_browser():
+    """Skip a browser tour, saying why, when Chromium or websocket-client is
+    missing: Odoo's own browser support would log a WARNING and skip."""
+    if importlib.util.find_spec("websocket") is None:
+        raise SkipTest("the websocket-client package (requirements-test.txt) is needed to drive Chromium")
+    if not any(shutil.which(name) for name in CHROME_NAMES):
+        raise SkipTest("no Chrome or Chromium executable on PATH (Debian: apt-get install chromium)")
 
 
 def imitations():

@@ -1,17 +1,9 @@
-import shutil
 from unittest import SkipTest
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import SimulatedCommits
+from .common import SimulatedCommits, skip_without_browser
 
-try:
-    import websocket
-except ImportError:
-    websocket = None
-
-#: the names Odoo's ChromeBrowser looks for on Linux (odoo.tests.common)
-CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
 #: the demo post the tour answers, and the reply it types
 POST_WORDS = "zase nejde internet"
 REPLY = "Dobrý den, technik už je na cestě, tour reply"
@@ -23,12 +15,7 @@ class DemoBrowserCase(HttpCase):
 
     def setUp(self):
         super().setUp()
-        # Odoo's own browser support logs a WARNING and skips without these;
-        # say why here instead, without a WARNING in the log
-        if websocket is None:
-            raise SkipTest("the websocket-client package (requirements-test.txt) is needed to drive Chromium")
-        if not any(shutil.which(name) for name in CHROME_NAMES):
-            raise SkipTest("no Chrome or Chromium executable on PATH (Debian: apt-get install chromium)")
+        skip_without_browser()
         self.account = self.env.ref("social_crm.demo_account", raise_if_not_found=False)
         if not self.account:
             raise SkipTest("the tour answers a demo post: install social_crm with demo data")

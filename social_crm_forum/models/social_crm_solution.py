@@ -1,9 +1,6 @@
-import re
-
 from odoo import api, fields, models
 from odoo.tools import SQL, html2plaintext
 
-from odoo.addons.social_crm.core.routing import fold
 from odoo.addons.social_crm.models.social_crm_solution import TEXT_LIMIT, search_terms
 
 #: forum post fields whose change may change the article the desk suggests
@@ -52,25 +49,11 @@ class SocialCrmSolution(models.Model):
                     "solved_date": accepted.write_date or fields.Datetime.now(),
                 }
             )
-        solutions = self.sudo().create(rows)
-        solutions.flush_recordset()
-        for solution in solutions:
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE social_crm_solution SET document = to_tsvector('simple', %s) WHERE id = %s",
-                    " ".join(re.findall(r"\w+", fold(solution.question))),
-                    solution.id,
-                )
-            )
-            solution._count_words(+1)
-        return solutions
+        return self._store(rows)
 
     @api.model
     def _unindex_forum(self, questions):
-        solutions = self.sudo().search([("forum_post_id", "in", questions.ids)])
-        for solution in solutions:
-            solution._count_words(-1)
-        solutions.unlink()
+        self.sudo().search([("forum_post_id", "in", questions.ids)])._drop()
 
     @api.model
     def _suggest(self, text, language, company, limit=3, exclude_ticket=None):

@@ -1,17 +1,7 @@
-import shutil
-from unittest import SkipTest
-
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from odoo.addons.social_crm.tests.common import SimulatedCommits
+from odoo.addons.social_crm.tests.common import SimulatedCommits, skip_without_browser
 
-try:
-    import websocket
-except ImportError:
-    websocket = None
-
-#: the names Odoo's ChromeBrowser looks for on Linux (odoo.tests.common)
-CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
 #: what the tours type (static/src/tours/forum_flow_tour.js has the same texts)
 TITLE = "Internet nefunguje už třetí den"
 BODY = "Internet nefunguje už třetí den, je to hrozné! Chci vrátit peníze."
@@ -70,12 +60,7 @@ class TestForumFlow(HttpCase):
 
     def setUp(self):
         super().setUp()
-        # Odoo's own browser support logs a WARNING and skips without these;
-        # say why here instead, without a WARNING in the log
-        if websocket is None:
-            raise SkipTest("the websocket-client package (requirements-test.txt) is needed to drive Chromium")
-        if not any(shutil.which(name) for name in CHROME_NAMES):
-            raise SkipTest("no Chrome or Chromium executable on PATH (Debian: apt-get install chromium)")
+        skip_without_browser()
         # routing commits its batches: simulated, so the test's data is rolled back
         commits = SimulatedCommits(self.env)
         self.patch(self.env.cr, "commit", commits.commit)

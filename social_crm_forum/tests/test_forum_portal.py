@@ -1,17 +1,11 @@
-import shutil
 from datetime import timedelta
 from unittest import SkipTest
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
-try:
-    import websocket
-except ImportError:
-    websocket = None
+from odoo.addons.social_crm.tests.common import skip_without_browser
 
-#: the names Odoo's ChromeBrowser looks for on Linux (odoo.tests.common)
-CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
 #: what the customers type as their ticket's subject (the tour types the Czech one)
 CZECH_SUBJECT = "Nefunguje mi tiskárna, hlásí chybu E42"
 ENGLISH_SUBJECT = "How can I reset my forgotten password?"
@@ -150,8 +144,6 @@ class TestForumPortal(ForumPortalCase):
         self.assertFalse(self.deflections())
 
     def test_deflections_of_own_companies_only(self):
-        if not self.env.ref("social_crm_forum.social_crm_forum_deflection_company_rule", raise_if_not_found=False):
-            raise SkipTest("security/social_crm_forum_deflection_security.xml is not loaded")
         other_company = self.env["res.company"].create({"name": "Třetí firma"})
         Deflection = self.env["social.crm.forum.deflection"]
         ours = Deflection.create({"forum_post_id": self.printer.id, "partner_id": self.portal.partner_id.id})
@@ -168,12 +160,7 @@ class TestForumPortalTour(ForumPortalCase):
 
     def setUp(self):
         super().setUp()
-        # Odoo's own browser support logs a WARNING and skips without these;
-        # say why here instead, without a WARNING in the log
-        if websocket is None:
-            raise SkipTest("the websocket-client package (requirements-test.txt) is needed to drive Chromium")
-        if not any(shutil.which(name) for name in CHROME_NAMES):
-            raise SkipTest("no Chrome or Chromium executable on PATH (Debian: apt-get install chromium)")
+        skip_without_browser()
 
     def test_answer_found_on_the_new_ticket_form(self):
         self.start_tour("/new/ticket", "social_crm_forum_deflection_tour", login="portal")
