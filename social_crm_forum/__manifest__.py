@@ -10,7 +10,6 @@
     "depends": ["social_crm", "website_forum"],
     "data": [
         "security/ir.model.access.csv",
-        "security/social_crm_forum_security.xml",
         "security/social_crm_forum_deflection_security.xml",
         "data/ir_cron_data.xml",
         "data/mail_message_subtype_data.xml",
