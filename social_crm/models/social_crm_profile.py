@@ -311,7 +311,7 @@ class SocialCrmProfile(models.Model):
             # phonenumbers library (without it phone_sanitized is the raw number)
             + [[("phone_mobile_search", "=like", phone)] for phone in phones]
             + [[("website", "ilike", host)] for host in hosts]
-            + [[("name", "=ilike", name)] for name in names]
+            + ([[("id", "in", self._partners_named(names))]] if names else [])
         )
         partners = []
         if terms or known:
@@ -331,6 +331,16 @@ class SocialCrmProfile(models.Model):
             )
             for row in partners
         ]
+
+    def _partners_named(self, names):
+        """Partners whose name is one of ``names`` (case-folded), in one
+        comparison with the whole list: one ``=ilike`` per name scanned the
+        partners once per author of a page."""
+        self.env["res.partner"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL("SELECT id FROM res_partner WHERE lower(name) = ANY(%s)", [name.lower() for name in names])
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
 
     def _create_partner(self):
         """A new customer from the author's profile (company setting)."""
