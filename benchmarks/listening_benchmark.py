@@ -69,7 +69,7 @@ class Bench:
         import odoo
         from odoo.tools import config
 
-        args = ["-d", options.database, "--log-level=warn"]
+        args = ["-d", options.database, "--log-level=warn", "--max-cron-threads=0", "--http-interface=127.0.0.1"]
         if options.addons_path:
             args.append(f"--addons-path={options.addons_path}")
         config.parse_config(args)

@@ -1,6 +1,6 @@
 {
     "name": "Social CRM",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "summary": "Social networks as a channel of Odoo: listen, analyse, route to helpdesk and CRM, reply",
     "author": "social_crm developers",

@@ -2,6 +2,7 @@ import logging
 from datetime import timezone
 from functools import lru_cache
 from textwrap import shorten
+from time import monotonic
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
@@ -23,6 +24,10 @@ from .res_partner import SOCIAL_STAT_POST_FIELDS
 from .social_crm_account import to_naive_utc
 
 _logger = logging.getLogger(__name__)
+
+#: seconds between two wake-ups of the routing cron's workers by one process (see ``_wake_routing``)
+ROUTING_WAKE_INTERVAL = 1.0
+_routing_woken = {}
 #: the explanation shown on the post is cut at this length
 EXPLANATION_CHARS = 400
 
@@ -64,8 +69,9 @@ class SocialCrmPost(models.Model):
     )
     kind = fields.Selection([(kind, POST_KIND_LABELS[kind]) for kind in POST_KINDS], default="post", required=True)
     url = fields.Char(string="URL")
-    profile_id = fields.Many2one("social.crm.profile", string="Author", index=True, ondelete="restrict")
-    partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null")
+    # indexed by the covering indexes below
+    profile_id = fields.Many2one("social.crm.profile", string="Author", ondelete="restrict")
+    partner_id = fields.Many2one("res.partner", string="Customer")
     text = fields.Text(help="Exactly as received from the network.")
     published_date = fields.Datetime(string="Published", index=True)
     edited_date = fields.Datetime(string="Edited")
@@ -118,6 +124,14 @@ class SocialCrmPost(models.Model):
     _external_id_unique = models.Constraint(
         "UNIQUE(account_id, external_id)",
         "A post is stored once per account.",
+    )
+    # Every ingested page refreshes its authors' influence and its customers' figures from
+    # all their posts: these indexes hold what those aggregates read, so they run as
+    # index-only scans instead of reading posts scattered over the whole table.
+    _profile_engagement_idx = models.Index("(profile_id) INCLUDE (direction, like_count, reply_count, repost_count)")
+    _partner_figures_idx = models.Index(
+        "(partner_id) INCLUDE (id, direction, is_deleted, company_id, sentiment_score, published_date, intent, network)"
+        " WHERE partner_id IS NOT NULL"
     )
     # replies stored before their parent: found by this index when the parent arrives
     _orphan_reply_idx = models.Index("(account_id, parent_external_id) WHERE parent_id IS NULL")
@@ -308,14 +322,31 @@ class SocialCrmPost(models.Model):
         self._apply_changes({stored[item.external_id]: item for item in items if item.external_id in stored})
         if new_ids:
             self._link_parents(new_ids)
-            # routing runs in its own cron, right away, so fetching never waits for it
-            self.env.ref("social_crm.ir_cron_process_new_posts")._trigger()
+            self._wake_routing()
         self.invalidate_model()
         authors = self.env["social.crm.profile"].browse(profile_id for profile_id, _partner in profiles.values())
         authors._update_influence()
         # one statement refreshes the figures of every customer the page touched
         self.env["res.partner"]._social_refresh_stats(authors.partner_id.ids)
         return len(new_ids)
+
+    def _wake_routing(self):
+        """Routing runs in its own cron, right away, so fetching never waits
+        for it.  Every page leaves a trigger row, which keeps the cron due;
+        the cron workers are woken at most once a second per process: waking
+        them opens a new connection to the ``postgres`` database (about 10 ms,
+        the largest cost of a page after analysis), and a worker busy with
+        the cron meanwhile still sees the trigger rows.  A page that is not
+        followed by a wake-up is routed at the workers' next poll (a minute)
+        at the latest."""
+        cron = self.env.ref("social_crm.ir_cron_process_new_posts").sudo()
+        self.env.cr.execute(
+            SQL("INSERT INTO ir_cron_trigger (cron_id, call_at) VALUES (%s, %s)", cron.id, self.env.cr.now())
+        )
+        database = self.env.cr.dbname
+        if monotonic() - _routing_woken.get(database, float("-inf")) >= ROUTING_WAKE_INTERVAL:
+            _routing_woken[database] = monotonic()
+            self.env.cr.postcommit.add(cron._notifydb)
 
     def _analyzer(self, company):
         """The company's analyzer; finding it reads the company's intent
@@ -361,7 +392,9 @@ class SocialCrmPost(models.Model):
             return []
         company = account.company_id
         partner_ids = {partner_id for _profile_id, partner_id in profiles.values() if partner_id}
-        partner_langs = dict(self.env["res.partner"].browse(partner_ids).mapped(lambda p: (p.id, p.lang)))
+        partners = self.env["res.partner"].browse(partner_ids)
+        partners.fetch(["lang"])  # the language alone: reading a partner loads every column of res.partner
+        partner_langs = {partner.id: partner.lang for partner in partners}
         now = self.env.cr.now()
         uid = self.env.uid
         analyzer = self._analyzer(company)

@@ -3,11 +3,14 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.social_crm.core.connectors.demo import DemoConnector
 from odoo.addons.social_crm.core.errors import AuthError, RateLimited
+from odoo.addons.social_crm.core.types import Author
+from odoo.addons.social_crm.models import social_crm_post
 
-from .common import SAMPLE, SimulatedCommits, SocialCrmCase
+from .common import SAMPLE, SimulatedCommits, SocialCrmCase, incoming
 
 
 class CrashingConnector(DemoConnector):
@@ -159,3 +162,39 @@ class TestBuggyConnector(SocialCrmCase):
         self.assertEqual((buggy.state, healthy.state), ("error", "connected"))
         self.assertIn("unexpected payload key", buggy.last_error)
         self.assertTrue(self.posts(healthy))
+
+
+@tagged("post_install", "-at_install")
+class TestRoutingWakeUp(SocialCrmCase):
+    def test_every_page_keeps_routing_due_and_wakes_the_workers_once_a_second(self):
+        cron = self.env.ref("social_crm.ir_cron_process_new_posts")
+        Post = self.env["social.crm.post"]
+        triggers = self.env["ir.cron.trigger"].sudo()
+
+        def wake_ups():
+            return sum(1 for func in self.env.cr.postcommit._funcs if getattr(func, "__name__", "") == "_notifydb")
+
+        def page(number):
+            author = Author(external_id=f"wake-{number}", handle=f"wake{number}")
+            return [incoming(f"wake-{number}-{index}", "Kdy přijede technik?", author) for index in range(3)]
+
+        before = triggers.search_count([("cron_id", "=", cron.id)])
+        clock = [1000.0]
+        with (
+            patch.dict(social_crm_post._routing_woken, clear=True),  # other tests' pages woke the workers already
+            patch.object(social_crm_post, "monotonic", lambda: clock[0]),
+        ):
+            Post._ingest(self.account, page(1))
+            Post._ingest(self.account, page(2))  # the same second: the trigger row, no second wake-up
+            self.assertEqual(wake_ups(), 1)
+            clock[0] += 1.5
+            Post._ingest(self.account, page(3))
+            self.assertEqual(wake_ups(), 2)
+            Post._ingest(self.account, page(3))  # nothing new: nothing to route
+        self.assertEqual(triggers.search_count([("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())]),
+                         before + 3)  # fmt: skip
+        # due by Odoo's own definition, so a worker's next poll runs it even without a wake-up
+        self.env.cr.execute(
+            SQL("SELECT id FROM ir_cron WHERE id = %s AND %s", cron.id, cron._get_ready_sql_condition(self.env.cr))
+        )
+        self.assertTrue(self.env.cr.fetchall())
