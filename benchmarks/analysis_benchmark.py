@@ -142,11 +142,14 @@ class PlainVader:
         return "positive" if score >= VADER_THRESHOLD else "negative" if score <= -VADER_THRESHOLD else "neutral"
 
 
-def evaluate(analyzer, records: list[dict], vader: PlainVader, gold_language: bool) -> dict[str, dict]:
-    """Figures per gold language, plus "all"."""
+def evaluate(
+    analyzer, records: list[dict], vader: PlainVader, gold_language: bool, group_by: str = ""
+) -> dict[str, dict]:
+    """Figures per gold language (or per value of the ``group_by`` key), plus "all"."""
     pairs: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for record in records:
         language = record.get("lang", "?")
+        own_group = str(record.get(group_by, "?")) if group_by else language
         if gold_language:
             score, label, _supported = analyzer.sentiment(record["text"], language)
             result = analyzer.analyse(record["text"], language_hint=language)
@@ -154,7 +157,7 @@ def evaluate(analyzer, records: list[dict], vader: PlainVader, gold_language: bo
         else:
             result = analyzer.analyse(record["text"])
             score, label, detected = result.sentiment_score, result.sentiment_label, result.language
-        for group in (language, "all"):
+        for group in (own_group, "all"):
             bucket = pairs[group]
             bucket["language"].append((language, detected))
             if len(record["text"].split()) >= MIN_WORDS_FOR_DETECTION:
@@ -162,7 +165,7 @@ def evaluate(analyzer, records: list[dict], vader: PlainVader, gold_language: bo
             if "sentiment" in record:
                 bucket["sentiment"].append((record["sentiment"], label))
                 bucket["polar"].append((record["sentiment"], polar_label(score)))
-                if language == "en" and group == "en":
+                if language == "en" and group == own_group:
                     bucket["vader"].append((record["sentiment"], vader.label(record["text"])))
                     bucket["vader_polar"].append((record["sentiment"], polar_label(vader.score(record["text"]))))
             if "intent" in record:
@@ -239,10 +242,10 @@ def _cell(value) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def print_table(title: str, rows: dict[str, dict], old: dict[str, dict] | None) -> None:
+def print_table(title: str, rows: dict[str, dict], old: dict[str, dict] | None, heading: str = "language") -> None:
     columns = [column for column in COLUMNS if any(column in metrics for metrics in rows.values())]
     print(f"\n{title}" + ("  (old -> new)" if old else ""))
-    print("| language | " + " | ".join(columns) + " |")
+    print(f"| {heading} | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for group, metrics in rows.items():
         cells = []
@@ -279,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--code", type=Path, help="import the analyzer from this checkout (default: this one)")
     parser.add_argument("--sample", type=int, metavar="N", help="score at most N posts per file and language")
+    parser.add_argument(
+        "--group-by",
+        metavar="KEY",
+        default="",
+        help="rows per value of this key of the records instead of per language (e.g. domain)",
+    )
     options = parser.parse_args(argv)
 
     sys.path.insert(0, str(options.code or Path(__file__).resolve().parent.parent))
@@ -305,9 +314,9 @@ def main(argv: list[str] | None = None) -> int:
             records = sample(records, options.sample)
             title += f", a sample of at most {options.sample} per language ({len(records)} posts)"
         all_texts.extend(record["text"] for record in records)
-        rows = evaluate(analyzer, records, vader, options.gold_language)
+        rows = evaluate(analyzer, records, vader, options.gold_language, options.group_by)
         results["files"][path.name] = rows
-        print_table(title, rows, old.get("files", {}).get(path.name))
+        print_table(title, rows, old.get("files", {}).get(path.name), options.group_by or "language")
     best, median = posts_per_second(analyzer, all_texts[: options.speed_posts], options.rounds)
     results["posts per second"] = best
     print(
