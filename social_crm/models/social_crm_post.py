@@ -28,6 +28,7 @@ _logger = logging.getLogger(__name__)
 #: seconds between two wake-ups of the routing cron's workers by one process (see ``_wake_routing``)
 ROUTING_WAKE_INTERVAL = 1.0
 _routing_woken = {}
+
 #: the explanation shown on the post is cut at this length
 EXPLANATION_CHARS = 400
 
