@@ -12,18 +12,24 @@ negative wave in the last ten hours, and times with the addon's own methods:
 * rising phrases of the week and complaint clusters (bounded samples);
 * share of voice per topic and week over 30 days (a grouped query on the view);
 * ingestion of ``--pages`` pages of 100 new posts through ``_ingest`` on that
-  table, and the time the partner figures' refresh takes in it, per post.
+  table, and the time the partner figures' refresh takes in it, per post; with
+  ``--workers N``, also by N processes at once, as N cron workers fetching
+  different accounts (their customers overlap: a page that loses a race is
+  stored again, and counted).
 
 Create the database once (``-i social_crm``, no demo data needed), then::
 
-    python3 benchmarks/listening_benchmark.py DB --addons-path=<odoo>/addons,<this repository> [--posts N] [--cleanup]
+    python3 benchmarks/listening_benchmark.py DB --addons-path=<odoo>/addons,<this repository> \\
+        [--posts N] [--workers N] [--repeat N] [--cleanup]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
+import statistics
 import sys
 import time
 import uuid
@@ -244,13 +250,17 @@ class Bench:
             lambda env: env["social.crm.topic.author"].search([("topic_id", "=", brand)], limit=50).ids,
         )
 
-    def ingestion(self):
-        """New pages through ``_ingest`` on the big table; the partner figures' share of the time."""
+    def ingestion(self, worker=0, barrier=None, repetition=0):
+        """New pages through ``_ingest`` on the big table, as a fetching cron
+        worker stores them (a page that loses a race with another worker is
+        rolled back and stored again); returns the figures of this worker."""
+        from psycopg2.extensions import TransactionRollbackError
+
         from odoo.addons.social_crm.core.types import Author, NormalizedPost
 
         pages = self.options.pages
-        rnd = random.Random(5)  # noqa: S311 - reproducible test data
-        spent = {"refresh": 0.0, "calls": 0}
+        rnd = random.Random(5 + worker + 100 * repetition)  # noqa: S311 - reproducible test data; each worker its own authors
+        spent = {"refresh": 0.0, "calls": 0, "retries": 0}
         Partner = self.registry["res.partner"]
         original = Partner._social_refresh_stats
 
@@ -265,12 +275,14 @@ class Bench:
         Partner._social_refresh_stats = timed_refresh
         emails = [f"listen-{self.tag}-{number}@example.com" for number in range(self.options.partners)]
         stored = 0
-        started = time.perf_counter()
+        started = time.time()
         try:
             # page 0 loads the analyzer's models and lexicons, once per worker: not timed
             for page in range(pages + 1):
                 if page == 1:
-                    stored, started, spent["refresh"], spent["calls"] = 0, time.perf_counter(), 0.0, 0
+                    if barrier is not None:
+                        barrier.wait()  # every worker starts its timed pages at once
+                    stored, started, spent["refresh"], spent["calls"], spent["retries"] = 0, time.time(), 0.0, 0, 0
                 items = []
                 for index in range(100):
                     number = page * 100 + index
@@ -279,10 +291,10 @@ class Bench:
                     language, _label, _intent, text = rnd.choice(BRAND_TEXTS)
                     items.append(
                         NormalizedPost(
-                            external_id=f"{self.tag}-new-{number}",
+                            external_id=f"{self.tag}-new-{repetition}-{worker}-{number}",
                             author=Author(
-                                external_id=f"{self.tag}-n{author_number}",
-                                handle=f"n{author_number}",
+                                external_id=f"{self.tag}-n{repetition}-{worker}-{author_number}",
+                                handle=f"n{repetition}-{worker}-{author_number}",
                                 email=emails[author_number] if customer else "",
                             ),
                             text=text,
@@ -291,19 +303,37 @@ class Bench:
                             language_hint=language,
                         )
                     )
-                with self.registry.cursor() as cr:
-                    env = self.env(cr)
-                    account = env["social.crm.account"].browse(self.ids["account"])
-                    stored += env["social.crm.post"]._ingest(account, items)
-                    cr.commit()
+                while True:
+                    with self.registry.cursor() as cr:
+                        try:
+                            env = self.env(cr)
+                            account = env["social.crm.account"].browse(self.ids["account"])
+                            new = env["social.crm.post"]._ingest(account, items)
+                            cr.commit()
+                        except TransactionRollbackError:
+                            cr.rollback()
+                            spent["retries"] += 1
+                            continue
+                    stored += new
+                    break
         finally:
             Partner._social_refresh_stats = original
-        elapsed = time.perf_counter() - started
+        return {"stored": stored, "started": started, "ended": time.time(), **spent}
+
+    def report_ingestion(self, runs):
+        """Print the figures of one measurement (one run per worker) and return its posts per second."""
+        stored = sum(run["stored"] for run in runs)
+        elapsed = max(run["ended"] for run in runs) - min(run["started"] for run in runs)
+        refresh = sum(run["refresh"] for run in runs)
+        workers = f"{len(runs)} workers, " if len(runs) > 1 else ""
         print(
-            f"ingestion on the big table: {stored:,} new posts in {elapsed:.1f} s ({stored / elapsed:,.0f} posts/s, "
-            f"analysis included); partner figures: {spent['calls']} refreshes, {spent['refresh']:.2f} s, "
-            f"{spent['refresh'] / max(stored, 1) * 1000:.2f} ms per post ({spent['refresh'] / elapsed:.0%} of the time)"
+            f"ingestion on the big table ({workers}{self.options.pages} pages of 100 each): {stored:,} new posts in "
+            f"{elapsed:.1f} s ({stored / elapsed:,.0f} posts/s, analysis included); pages stored again after a "
+            f"concurrent update: {sum(run['retries'] for run in runs)}; partner figures: "
+            f"{sum(run['calls'] for run in runs)} refreshes, {refresh:.2f} s, "
+            f"{refresh / max(stored, 1) * 1000:.2f} ms per post ({refresh / elapsed / len(runs):.0%} of the time)"
         )
+        return stored / elapsed
 
     def cleanup(self):
         with self.registry.cursor() as cr:
@@ -317,6 +347,32 @@ class Bench:
         print("cleaned up")
 
 
+def ingestion_worker(options, tag, ids, worker, barrier, results, repetition):
+    """One ingesting process (a cron worker of its own, with its own registry)."""
+    bench = Bench(options)
+    bench.tag, bench.ids = tag, ids
+    results.put(bench.ingestion(worker, barrier, repetition))
+
+
+def parallel_ingestion(bench, workers, repetition):
+    context = multiprocessing.get_context("spawn")  # a fork would share the parent's database connections
+    barrier, results = context.Barrier(workers), context.Queue()
+    processes = [
+        # worker 0 was the single run: new posts and authors for each of these
+        context.Process(
+            target=ingestion_worker,
+            args=(bench.options, bench.tag, bench.ids, worker, barrier, results, repetition),
+        )
+        for worker in range(1, workers + 1)
+    ]
+    for process in processes:
+        process.start()
+    runs = [results.get() for _process in processes]
+    for process in processes:
+        process.join()
+    return runs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("database")
@@ -325,6 +381,12 @@ def main():
     parser.add_argument("--wave", type=int, default=3000, help="negative posts planted in the last 10 hours")
     parser.add_argument("--partners", type=int, default=5000)
     parser.add_argument("--pages", type=int, default=30, help="pages of 100 new posts ingested at the end")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also ingest with this many processes at once (as cron workers do)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="measure the ingestion this many times, new posts and authors each time"
+    )
     parser.add_argument("--cleanup", action="store_true", help="delete what the run generated")
     options = parser.parse_args()
     bench = Bench(options)
@@ -332,7 +394,19 @@ def main():
           f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     bench.generate()
     bench.measure()
-    bench.ingestion()
+    rates = {1: [], options.workers: []}
+    for repetition in range(options.repeat):
+        rates[1].append(bench.report_ingestion([bench.ingestion(repetition=repetition)]))
+        if options.workers > 1:
+            rates[options.workers].append(
+                bench.report_ingestion(parallel_ingestion(bench, options.workers, repetition))
+            )
+    if options.repeat > 1:
+        for workers, measured in rates.items():
+            print(
+                f"ingestion, {workers} worker(s), {options.repeat} measurements: median "
+                f"{statistics.median(measured):,.0f} posts/s (min {min(measured):,.0f}, max {max(measured):,.0f})"
+            )
     print(f"memory (RSS): {rss_mb():.0f} MB; load average after: {os.getloadavg()[0]:.2f}")
     if options.cleanup:
         bench.cleanup()

@@ -204,7 +204,10 @@ class ResPartner(models.Model):
                     d60=now - timedelta(days=60),
                     promoter=PROMOTER_MIN,
                     detractor=DETRACTOR_MAX,
-                )
+                ),
+                # two workers refreshing one customer at once: one loses with a serialization
+                # failure, which its caller retries (a page is stored again): not a bad query
+                log_exceptions=False,
             )
         self.browse(partner_ids).invalidate_recordset(list(SOCIAL_STAT_FIELDS))
 

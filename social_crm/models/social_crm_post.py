@@ -446,7 +446,8 @@ class SocialCrmPost(models.Model):
                    ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id""",
                 SQL(", ").join(SQL.identifier(column) for column in self._INSERT_COLUMNS),
                 SQL(", ").join(rows),
-            )
+            ),
+            log_exceptions=False,  # a concurrent page storing the same posts: retried by the caller
         )
         return [row[0] for row in self.env.cr.fetchall()]
 

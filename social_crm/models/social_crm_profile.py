@@ -132,7 +132,8 @@ class SocialCrmProfile(models.Model):
                 RETURNING id, external_id, partner_id, xmax = 0
                 """,
                 rows,
-            )
+            ),
+            log_exceptions=False,  # a concurrent page storing the same authors: retried by the caller
         )
         rows = self.env.cr.fetchall()
         result = {external_id: (profile_id, partner_id) for profile_id, external_id, partner_id, _new in rows}
@@ -295,7 +296,8 @@ class SocialCrmProfile(models.Model):
         }
         known = {}
         if handles:
-            for row in self.search_read(
+            # search_fetch, not search_read: read() would compute every partner's display name
+            for profile in self.search_fetch(
                 [
                     ("company_id", "=", company.id),
                     ("partner_id", "!=", False),
@@ -304,7 +306,7 @@ class SocialCrmProfile(models.Model):
                 ],
                 ["network", "handle", "partner_id"],
             ):
-                known.setdefault(row["partner_id"][0], set()).add((row["network"], row["handle"].lower()))
+                known.setdefault(profile.partner_id.id, set()).add((profile.network, profile.handle.lower()))
         terms = (
             ([[("email_normalized", "in", list(emails))]] if emails else [])
             # phone_mobile_search compares digits in SQL, with or without the
