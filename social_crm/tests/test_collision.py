@@ -1,6 +1,7 @@
 import json
 
 from odoo.tests import Form, tagged
+from odoo.tools import SQL
 
 from .desk_common import DeskCase
 
@@ -66,7 +67,16 @@ class TestCollision(DeskCase):
         first = self.open_wizard(self.agent_cs)
         first.text = "Omlouváme se."
         first.save().action_send()
-        self.env["ir.config_parameter"].sudo().set_param("social_crm.collision_window_minutes", "0")
+        # the first reply sent 11 minutes ago, past the default 10-minute window (a window of 0
+        # minutes still matched a reply created within the same second as the check)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE social_crm_post SET create_date = create_date - interval '11 minutes' WHERE parent_id = %s",
+                self.post.id,
+            )
+        )
+        self.post.child_ids.invalidate_recordset(["create_date"])
         second = self.open_wizard(self.agent_en)
         second.text = "Any news?"
         second.save().action_send()
