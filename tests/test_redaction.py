@@ -58,9 +58,9 @@ def test_bank_accounts_cards_and_order_numbers_go():
 
 
 def test_known_names_go_in_any_case_and_accents_as_whole_words_only():
-    result = redact("Dobrý den, tady PETR Svoboda (petr_svoboda77) ze Svoboda Stavby s.r.o.; Petrova sestra.", KNOWN)
-    assert result.text == f"Dobrý den, tady {PLACEHOLDER} ({PLACEHOLDER}) ze {PLACEHOLDER}; Petrova sestra."
-    assert result.removed == {"name": 3}, "the whole name, the handle, the company; Petrova is another word"
+    result = redact("Dobrý den, tady PETR Svoboda (petr_svoboda77) ze Svoboda Stavby s.r.o.; do Petrohradu.", KNOWN)
+    assert result.text == f"Dobrý den, tady {PLACEHOLDER} ({PLACEHOLDER}) ze {PLACEHOLDER}; do Petrohradu."
+    assert result.removed == {"name": 3}, "the whole name, the handle, the company; Petrohradu is another word"
     assert redact("Jsem Jana Novakova", name_parts("Jana Nováková")).text == f"Jsem {PLACEHOLDER}"
 
 
@@ -76,6 +76,28 @@ def test_known_names_go_in_any_case_and_accents_as_whole_words_only():
 )
 def test_names_in_other_scripts(text, name, left):
     assert redact(text, name_parts(name)).text == left
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "left"),
+    [
+        ("Volal jsem panu Petrovi Svobodovi, Petře!", "Petr Svoboda", "Volal jsem panu […], […]!"),
+        ("Paní Novákové jsme psali, s paní Novákovou", "Jana Nováková", "Paní […] jsme psali, s paní […]"),
+        ("Markovi jsme to poslali", "Marek Dvořák", "[…] jsme to poslali"),  # fleeting e: Marek -> Mark-
+        ("Od Jiřího Novotného", "Jiří Novotný", "Od […]"),  # adjectival declension
+        ("Dzień dobry, Piotrze; pana Kowalskiego nie ma", "Piotr Kowalski", "Dzień dobry, […]; pana […] nie ma"),
+        ("Передайте Ивану Петрову", "Иван Петров", "Передайте […]"),
+        ("Дякую Олені Коваленко", "Олена Коваленко", "Дякую […]"),
+    ],
+)
+def test_declined_names_go_in_the_slavic_languages(text, name, left):
+    assert redact(text, name_parts(name)).text == left
+
+
+def test_a_declined_name_is_a_whole_word_and_short_names_match_as_written_only():
+    assert redact("Cesta do Petrohradu, petrolej", name_parts("Petr Svoboda")).count == 0
+    assert redact("Jana, Janě a Janeček", name_parts("Jana Nováková")).text == "[…], […] a Janeček"
+    assert redact("Olu i Olę", ("Ola",)).text == "Olu i Olę", "a three-letter name has no stem to decline"
 
 
 def test_short_name_words_are_not_removed_alone():

@@ -157,14 +157,49 @@ def redact(text: str | None, known: tuple[str, ...] | list[str] = ()) -> Redacti
     return Redaction(_PLACEHOLDERS.sub(PLACEHOLDER, text), removed)
 
 
+#: case endings of names in the Slavic languages the desk serves (cs, pl, ru, uk), folded as the
+#: text is: "Petrovi", "Petře", "Piotrze", "Kowalskiego", "Novákovou", "Ивану", "Олені" name their
+#: customer as surely as the nominative does
+_NAME_ENDINGS = sorted(
+    {
+        _fold(ending)
+        for ending in (
+            "a e i o u y ě ou em om ovi owi ie ze ego emu eho iho imu im ym ej iej iego iemu ą ę ova ove ovou "
+            "а я у ю е и ы о і ї ой ей ом ем ою ею ого его ому ему им ым ій ої єю ові еві"
+        ).split()
+    },
+    key=len,
+    reverse=True,
+)
+_ENDING_VOWELS = frozenset("aeiouyаяуюеиыоіїє")
+#: a name word shorter than this is matched as written only ("Jan", "Ola"): its stem would be too short
+MIN_INFLECTED_NAME = 4
+
+
+def _name_forms(value: str) -> str:
+    """A regex for a folded known value: as written, and for one word of letters, its stems
+    (without a final vowel: "jana" -> "jan"; without a fleeting e: "marek" -> "mark") with a case
+    ending."""
+    if len(value) < MIN_INFLECTED_NAME or not value.isalpha():
+        return re.escape(value)
+    stems = {value}
+    if value[-1] in _ENDING_VOWELS:
+        stems.add(value[:-1])
+    elif value[-2] == "e" and value[-3] not in _ENDING_VOWELS:
+        stems.add(value[:-2] + value[-1])
+    endings = "|".join(re.escape(ending) for ending in _NAME_ENDINGS)
+    return "(?:" + "|".join(re.escape(stem) for stem in sorted(stems, key=len, reverse=True)) + f")(?:{endings})?"
+
+
 def _redact_known(text: str, known, removed: Counter) -> str:
     """Every ``known`` string as a whole word, matched on the folded text
-    (``NOVÁKOVÁ`` and ``novakova`` are ``Nováková``), longest first."""
+    (``NOVÁKOVÁ`` and ``novakova`` are ``Nováková``), longest first; a name
+    word also in its declined forms (``Novákové``, ``Petrovi``)."""
     values = {_fold(" ".join(value.split()).lstrip("@")) for value in known if value}
     values = sorted((value for value in values if len(value) >= MIN_NAME_WORD), key=len, reverse=True)
     if not values:
         return text
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(value) for value in values) + r")(?!\w)")
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(_name_forms(value) for value in values) + r")(?!\w)")
     pieces, last = [], 0
     for match in pattern.finditer(_fold(text)):
         pieces += [text[last : match.start()], PLACEHOLDER]
