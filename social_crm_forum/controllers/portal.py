@@ -18,6 +18,11 @@ EXCERPT_WIDTH = 240
 WORD_RE = re.compile(r"\w+")
 #: what PostgreSQL refuses in text (NUL) and what has no place in a one-line subject
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]+")
+#: endings dropped from a word of letters before it is searched as a prefix, so that its forms
+#: meet in any language ("hesla" finds "heslo", "faktury" "faktura", "invoices" "invoice",
+#: "пароля" "пароль"); the 'simple' configuration has no stemmer for cs, pl, ru, uk or fa
+PREFIX_ENDINGS = "aeiouyáéíóúýěůąęаеиоуыэюяьйіїєs"
+MIN_PREFIX = 4
 
 
 def _words(text, limit):
@@ -29,6 +34,18 @@ def _words(text, limit):
         if len(word) >= MIN_WORD and word not in words:
             words.append(word)
     return words[:MAX_WORDS]
+
+
+def _prefix(word):
+    """The prefix a word of letters is searched by (up to two endings off, four
+    letters kept at least), or None for a short word or one with digits,
+    which is searched as written ("E42", "dph")."""
+    if len(word) <= MIN_PREFIX or not word.isalpha():
+        return None
+    prefix = word
+    while len(prefix) > MIN_PREFIX and len(word) - len(prefix) < 2 and prefix[-1] in PREFIX_ENDINGS:
+        prefix = prefix[:-1]
+    return prefix
 
 
 class SocialCrmForumPortal(http.Controller):
@@ -45,13 +62,18 @@ class SocialCrmForumPortal(http.Controller):
             & request.website.website_domain()
         )
 
+    def _word_query(self, word):
+        """The text query of one word: its prefix (letters only, so nothing in
+        it is query syntax), or the word as written."""
+        unaccent = request.env.registry.unaccent
+        if prefix := _prefix(word):
+            return SQL("to_tsquery('simple', %s || ':*')", unaccent(SQL("%s", prefix)))
+        return SQL("plainto_tsquery('simple', %s)", unaccent(SQL("%s", word)))
+
     def _tsquery(self, words):
         """Any of the words: one query per word, so a subject matches without
         containing every word of a question."""
-        unaccent = request.env.registry.unaccent
-        return SQL(
-            "(%s)", SQL(" || ").join(SQL("plainto_tsquery('simple', %s)", unaccent(SQL("%s", word))) for word in words)
-        )
+        return SQL("(%s)", SQL(" || ").join(self._word_query(word) for word in words))
 
     def _ranked_articles(self, subject, description):
         """Up to MAX_RESULTS article ids, most relevant first; an article must
@@ -77,10 +99,7 @@ class SocialCrmForumPortal(http.Controller):
             unaccent(SQL("coalesce(%s, '')", SQL.identifier(query.table, "plain_content"))),
             unaccent(SQL("coalesce(%s, '')", answers)),
         )
-        matched = SQL(" + ").join(
-            SQL("(article.document @@ plainto_tsquery('simple', %s))::int", unaccent(SQL("%s", word)))
-            for word in words
-        )
+        matched = SQL(" + ").join(SQL("(article.document @@ %s)::int", self._word_query(word)) for word in words)
         ranking = self._tsquery(words + _words(description, MAX_DESCRIPTION))
         request.env.cr.execute(
             SQL(

@@ -98,6 +98,15 @@ class TestForumPortal(ForumPortalCase):
         found = self.answers("login page e-mail")
         self.assertEqual([answer["id"] for answer in found], [self.password.id])
 
+    def test_other_forms_of_the_words_match(self):
+        """Czech declines its nouns: "displej na tiskárně" is the article's "na displeji tiskárny";
+        neither word is written so in the article."""
+        self.authenticate("portal", "portal")
+        found = self.answers("Displej na tiskárně")
+        self.assertEqual([answer["id"] for answer in found], [self.printer.id])
+        found = self.answers("Lost passwords")
+        self.assertEqual([answer["id"] for answer in found], [self.password.id])
+
     def test_no_match(self):
         self.authenticate("portal", "portal")
         self.assertEqual(self.answers("Faktura má špatnou sazbu DPH"), [])
