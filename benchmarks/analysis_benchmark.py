@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import sys
 import time
@@ -49,6 +51,12 @@ DEFAULT_FILES = [
     DATA / "vader_tweets_en.jsonl",
 ]
 COMPANY_LANGUAGES = ("en", "cs", "pl", "ru", "fa", "uk", "de", "es")
+#: one post per company language: the first post of a language loads its lexicon and lemma table
+FIRST_POSTS = (
+    "My router stopped working again.", "Router mi zase přestal fungovat.", "Router znowu przestał działać.",
+    "Роутер снова перестал работать.", "روتر من دوباره از کار افتاد.", "Роутер знову перестав працювати.",
+    "Mein Router funktioniert schon wieder nicht.", "Mi router ha dejado de funcionar otra vez.",
+)  # fmt: skip
 MIN_WORDS_FOR_DETECTION = 5
 SENTIMENTS = ("negative", "neutral", "positive")
 GOALS = (
@@ -267,6 +275,12 @@ def print_table(title: str, rows: dict[str, dict], old: dict[str, dict] | None, 
             )
 
 
+def resident_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path, help="labelled JSON Lines files (default: the committed sets)")
@@ -295,10 +309,17 @@ def main(argv: list[str] | None = None) -> int:
 
     files = options.files or [path for path in DEFAULT_FILES if path.exists()]
     languages = None if options.all_languages else COMPANY_LANGUAGES
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     analyzer = Analyzer(languages=languages, detector=options.detector)
+    constructed = time.perf_counter() - started
+    for text in FIRST_POSTS:
+        analyzer.analyse(text)
     print(f"analyzer {VERSION}; detector: {analyzer.detector_name}; languages: {','.join(languages or ('all',))}")
-    print(f"constructed in {time.perf_counter() - started:.2f} s")
+    print(
+        f"start-up: constructed in {constructed:.2f} s; ready after one post per company language in"
+        f" {time.perf_counter() - started:.2f} s ({time.process_time() - started_cpu:.2f} s CPU);"
+        f" resident memory {resident_mb():.0f} MB"
+    )
     print(GOALS)
     old = json.loads(options.compare.read_text(encoding="utf-8")) if options.compare else {}
     vader = PlainVader()
@@ -322,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nspeed: {best:,.0f} posts per CPU second on one core (best of {options.rounds} passes; median"
         f" {median:,.0f}); whole analysis of the first {min(len(all_texts), options.speed_posts)} posts above"
+    )
+    print(
+        f"resident memory after the run: {resident_mb():.0f} MB"
+        f" (peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
     )
     if options.json:
         options.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

@@ -100,3 +100,43 @@ def test_unknown_detector_and_unknown_languages_are_refused():
 )
 def test_language_codes_are_normalised(code, expected):
     assert normalize_language_code(code) == expected
+
+
+# -- py3langid's model, decompressed once per machine ------------------------------------
+def model_file():
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    return MODEL_DIR / MODEL_FILE
+
+
+def test_the_first_worker_caches_the_decompressed_model_the_next_ones_read_it(tmp_path, monkeypatch):
+    from social_crm.core.analysis import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = language._py3langid_arrays(model_file())
+    cached = list((tmp_path / "social_crm").iterdir())
+    assert [path.suffix for path in cached] == [".npz"], "one whole file, no temporary file left"
+
+    def no_decompression(_data):
+        raise AssertionError("the cached model must be read, not decompressed again")
+
+    monkeypatch.setattr(language.lzma, "decompress", no_decompression)
+    again = language._py3langid_arrays(model_file())
+    assert again[2] == first[2] and again[3] == first[3] and (again[0] == first[0]).all()
+
+
+def test_a_damaged_cache_is_rewritten_and_an_unwritable_one_only_costs_time(tmp_path, monkeypatch):
+    from social_crm.core.analysis import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = language._model_cache(model_file())
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"not a model")
+    classes = language._py3langid_arrays(model_file())[2]
+    assert "cs" in classes
+    assert language._model_arrays(cache)[2] == classes, "the damaged file was replaced"
+
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert language._py3langid_arrays(model_file())[2] == classes

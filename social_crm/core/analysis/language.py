@@ -16,9 +16,15 @@ detector lacks for customer posts:
 from __future__ import annotations
 
 import functools
+import io
+import lzma
+import os
 import re
+import tempfile
 import threading
 import unicodedata
+import zipfile
+from pathlib import Path
 
 UNDETERMINED = "und"
 DETECTORS = ("auto", "py3langid", "langdetect")
@@ -137,11 +143,60 @@ def _letter_evidence(text: str) -> dict[str, float]:
 # ---------------------------------------------------------------- backends
 
 
+def _model_cache(model: Path) -> Path:
+    """Where py3langid's model file, decompressed, is kept for the next worker:
+    the user's cache folder, under a name that changes with the model file."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    stat = model.stat()
+    return Path(base) / "social_crm" / f"py3langid-{stat.st_size}-{stat.st_mtime_ns}.npz"
+
+
+def _model_arrays(source):
+    """py3langid 0.4's model arrays from its decompressed ``.npz`` (a path or a file object)."""
+    import numpy as np
+    from py3langid.modelio import _to_array
+
+    with np.load(source, allow_pickle=False) as data:
+        return (
+            np.asarray(data["ptc"]),
+            np.asarray(data["pc"]),
+            data["classes"].tolist(),
+            _to_array(data["nextmove"]),
+            _to_array(data["nextmove_row"]),
+            data["out_feat"].tolist(),
+        )
+
+
+def _py3langid_arrays(model: Path):
+    """The model's arrays.  Decompressing its LZMA file takes about 0.4 s, most
+    of an analyzer's start, in every new worker: the first worker keeps the
+    decompressed file in the cache folder (written whole, then renamed), the
+    next ones read it; an unreadable or unwritable cache costs that time only."""
+    cache = _model_cache(model)
+    try:
+        return _model_arrays(cache)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass  # not cached yet, or damaged: decompressed again below
+    raw = lzma.decompress(model.read_bytes())
+    partial = None
+    try:
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".tmp", delete=False) as handle:
+            partial = Path(handle.name)
+            handle.write(raw)
+        os.replace(partial, cache)
+    except OSError:  # a read-only home or a full disk: every worker decompresses
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+    return _model_arrays(io.BytesIO(raw))
+
+
 @functools.lru_cache(maxsize=1)
 def _py3langid_model():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ptc, pc, classes, nextmove, row, output = _py3langid_arrays(MODEL_DIR / MODEL_FILE)
+    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
 class _Py3LangidBackend:
