@@ -24,6 +24,7 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 
 UNDETERMINED = "und"
@@ -175,7 +176,7 @@ def _py3langid_arrays(model: Path):
     cache = _model_cache(model)
     try:
         return _model_arrays(cache)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
         pass  # not cached yet, or damaged: decompressed again below
     raw = lzma.decompress(model.read_bytes())
     partial = None
