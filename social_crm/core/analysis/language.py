@@ -168,16 +168,22 @@ def _model_arrays(source):
         )
 
 
+def _cached_arrays(cache: Path):
+    """The arrays of the cached model, or None when it is not cached yet or damaged."""
+    try:
+        return _model_arrays(cache)
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
+        return None
+
+
 def _py3langid_arrays(model: Path):
     """The model's arrays.  Decompressing its LZMA file takes about 0.4 s, most
     of an analyzer's start, in every new worker: the first worker keeps the
     decompressed file in the cache folder (written whole, then renamed), the
     next ones read it; an unreadable or unwritable cache costs that time only."""
     cache = _model_cache(model)
-    try:
-        return _model_arrays(cache)
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error):
-        pass  # not cached yet, or damaged: decompressed again below
+    if (cached := _cached_arrays(cache)) is not None:
+        return cached
     raw = lzma.decompress(model.read_bytes())
     partial = None
     try:
