@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import statistics
 import sys
 import time
 import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from process_memory import peak_resident_mb, resident_mb
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_FILES = [
@@ -275,12 +275,6 @@ def print_table(title: str, rows: dict[str, dict], old: dict[str, dict] | None, 
             )
 
 
-def resident_mb() -> float:
-    """This process's resident memory now, in MB (Linux)."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path, help="labelled JSON Lines files (default: the committed sets)")
@@ -346,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"resident memory after the run: {resident_mb():.0f} MB"
-        f" (peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+        f" (peak {peak_resident_mb():.0f} MB)"
     )
     if options.json:
         options.json.write_text(json.dumps(results, indent=1), encoding="utf-8")

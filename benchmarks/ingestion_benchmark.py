@@ -36,12 +36,13 @@ import json
 import os
 import pstats
 import random
-import resource
 import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from process_memory import peak_resident_mb, resident_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -75,13 +76,6 @@ def load_texts():
                 groups[group].append(item["text"])
                 groups["by_language"].setdefault(item["lang"], []).append(item["text"])
     return groups
-
-
-def rss_mb():
-    """Current resident memory of this process, in MB."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 
 class PostgresCpu:
@@ -124,10 +118,6 @@ class PostgresCpu:
         """CPU seconds since :meth:`begin` (a backend opened since counts whole)."""
         self.sample()
         return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.last.items())
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def make_connector_class(core):
@@ -338,7 +328,7 @@ class Bench:
             self.pg_cpu.sample()
             for checkpoint in sorted(checkpoints):
                 if stored >= checkpoint:
-                    memory.append((checkpoint, rss_mb()))
+                    memory.append((checkpoint, resident_mb()))
                     checkpoints.discard(checkpoint)
             if done or stored == before:
                 break
@@ -532,9 +522,9 @@ def main():
     )
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     bench.setup()
-    setup_rss = rss_mb()
+    setup_rss = resident_mb()
     warm_up = bench.warm_up()
-    baseline_rss = rss_mb()
+    baseline_rss = resident_mb()
 
     profiler = cProfile.Profile() if options.profile else None
     sql_profile = SqlProfile() if options.sql_profile else None
@@ -623,7 +613,7 @@ def main():
         f"{baseline_rss - setup_rss:.0f} MB to every Odoo worker process; after each tenth of the posts: "
         f"{format_memory(ingest['memory'])}"
     )
-    print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
+    print(f"peak memory (ru_maxrss): {peak_resident_mb():.0f} MB")
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"load average after: {load} (other processes on the machine slow the wall-clock figures)")
     verdicts = [

@@ -36,6 +36,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from process_memory import resident_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 
 BRAND_TEXTS = [
@@ -62,11 +64,6 @@ WAVE_TEXTS = [
     ("pl", "negative", "complaint", "Nordlight, brak zasięgu w Krakowie od rana! Fatalna obsługa."),
     ("pl", "negative", "complaint", "Brak zasięgu w Krakowie, a Nordlight nic nie mówi. Okropne."),
 ]
-
-
-def rss_mb():
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
 
 
 class Bench:
@@ -213,7 +210,7 @@ class Bench:
         week = timedelta(days=7)
         print("timings (each in a transaction rolled back):")
         # the first phrases of a worker (the detector's drivers) load the lemma dictionaries of their languages
-        before_phrases = rss_mb()
+        before_phrases = resident_mb()
         _seconds, alerts = self.timed(
             "detector: brand topic, last 24 h vs 7 days (hourly)",
             lambda env: [(alert.signal, alert.volume) for alert in env["social.crm.topic"].browse(brand)._detect()],
@@ -233,7 +230,7 @@ class Bench:
         )  # fmt: skip
         print(f"    -> {rising[:6]}")
         print(f"  resident memory before the detector and after the phrases (cs, pl, en lemmas loaded): "
-              f"{before_phrases:.0f} -> {rss_mb():.0f} MB")  # fmt: skip
+              f"{before_phrases:.0f} -> {resident_mb():.0f} MB")  # fmt: skip
         _seconds, clusters = self.timed(
             "complaint clusters of the week (at most 5,000 negative posts)",
             lambda env: env["social.crm.topic"].browse(brand)._complaint_clusters(now - week, now),
@@ -411,7 +408,7 @@ def main():
                 f"ingestion, {workers} worker(s), {options.repeat} measurements: median "
                 f"{statistics.median(measured):,.0f} posts/s (min {min(measured):,.0f}, max {max(measured):,.0f})"
             )
-    print(f"memory (RSS): {rss_mb():.0f} MB; load average after: {os.getloadavg()[0]:.2f}")
+    print(f"memory (RSS): {resident_mb():.0f} MB; load average after: {os.getloadavg()[0]:.2f}")
     if options.cleanup:
         bench.cleanup()
 

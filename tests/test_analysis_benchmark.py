@@ -7,14 +7,16 @@ from pathlib import Path
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "analysis_benchmark.py"
 
 
-def load_benchmark():
+def load_benchmark(monkeypatch):
+    # as when run as a script: its folder is on the path (it imports process_memory beside it)
+    monkeypatch.syspath_prepend(str(BENCHMARK.parent))
     spec = importlib.util.spec_from_file_location("analysis_benchmark", BENCHMARK)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_complaint_figures_per_value_of_a_grouping_key(tmp_path, capsys):
+def test_complaint_figures_per_value_of_a_grouping_key(tmp_path, capsys, monkeypatch):
     records = [
         {"text": "@shop my parcel never arrived and nobody answers, this is terrible", "lang": "en",
          "complaint": True, "domain": "retail"},
@@ -27,7 +29,8 @@ def test_complaint_figures_per_value_of_a_grouping_key(tmp_path, capsys):
     data.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
     figures = tmp_path / "figures.json"
 
-    assert load_benchmark().main([str(data), "--group-by", "domain", "--rounds", "1", "--json", str(figures)]) == 0
+    benchmark = load_benchmark(monkeypatch)
+    assert benchmark.main([str(data), "--group-by", "domain", "--rounds", "1", "--json", str(figures)]) == 0
 
     output = capsys.readouterr().out
     assert "| domain | n |" in output

@@ -70,10 +70,10 @@ class SocialCrmForumPortal(http.Controller):
             return SQL("to_tsquery('simple', %s || ':*')", unaccent(SQL("%s", prefix)))
         return SQL("plainto_tsquery('simple', %s)", unaccent(SQL("%s", word)))
 
-    def _tsquery(self, words):
+    def _any_of(self, word_queries):
         """Any of the words: one query per word, so a subject matches without
         containing every word of a question."""
-        return SQL("(%s)", SQL(" || ").join(self._word_query(word) for word in words))
+        return SQL("(%s)", SQL(" || ").join(word_queries))
 
     def _ranked_articles(self, subject, description):
         """Up to MAX_RESULTS article ids, most relevant first; an article must
@@ -99,15 +99,16 @@ class SocialCrmForumPortal(http.Controller):
             unaccent(SQL("coalesce(%s, '')", SQL.identifier(query.table, "plain_content"))),
             unaccent(SQL("coalesce(%s, '')", answers)),
         )
-        matched = SQL(" + ").join(SQL("(article.document @@ %s)::int", self._word_query(word)) for word in words)
-        ranking = self._tsquery(words + _words(description, MAX_DESCRIPTION))
+        word_queries = [self._word_query(word) for word in words]
+        matched = SQL(" + ").join(SQL("(article.document @@ %s)::int", query) for query in word_queries)
+        ranking = self._any_of(word_queries + [self._word_query(word) for word in _words(description, MAX_DESCRIPTION)])
         request.env.cr.execute(
             SQL(
                 "SELECT article.id FROM (%s) AS article"
                 " WHERE article.document @@ %s AND 2 * (%s) >= %s"
                 " ORDER BY ts_rank(article.document, %s) DESC, article.id DESC LIMIT %s",
                 query.select(SQL("%s AS id", question), SQL("%s AS document", document)),
-                self._tsquery(words),
+                self._any_of(word_queries),
                 matched,
                 len(words),
                 ranking,
